@@ -1,0 +1,58 @@
+# wsbench: make is the interface. `make help` lists the targets; CI runs
+# `make test`, exactly as a person does.
+GO        ?= go
+RESULTS   ?= results
+FUZZTIME  ?= 10s
+
+.DEFAULT_GOAL := help
+.PHONY: help build test lint vet fmt-check unit conformance fuzz-quick fuzz \
+        bench bench-quick bench-cluster abuse soak node-peer clean
+
+help: ## list the targets
+	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  %-14s %s\n",$$1,$$2}' $(MAKEFILE_LIST)
+
+build: ## build the three commands into bin/
+	$(GO) build -o bin/ ./server ./loadgen ./conformance
+
+lint: fmt-check vet ## gofmt check and go vet
+
+fmt-check:
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+test: lint unit conformance fuzz-quick ## vet, unit tests (-race), conformance + browser cases, short fuzz pass
+
+unit: node-peer ## unit and integration tests with -race
+	$(GO) test -race -shuffle=on -timeout 25m ./...
+
+conformance: ## conformance suite (with the browser cases) against the reference server
+	scripts/conformance.sh
+
+fuzz-quick: ## every fuzz target for $(FUZZTIME)
+	scripts/fuzz.sh $(FUZZTIME)
+
+fuzz: ## every fuzz target for 5 minutes
+	scripts/fuzz.sh 5m
+
+bench: ## benchmark matrix vs the Node ws server, into results/<date>-<host>/ (~10 min)
+	scripts/bench.sh
+
+bench-quick: ## a small matrix (~90 s)
+	scripts/bench.sh --quick
+
+bench-cluster: ## 1 vs 2 vs 3 server nodes over NATS, and a 50k-client run
+	scripts/bench-cluster.sh
+
+abuse: ## hostile-input and fault program against a server (starts one if URL is unset)
+	scripts/abuse.sh
+
+soak: ## steady broadcast for SOAK (default 10m), reports RSS/goroutine drift
+	scripts/soak.sh
+
+node-peer: ## install the Node ws chat-room peer server (npm ci)
+	scripts/node-ws/install.sh
+
+clean:
+	rm -rf bin/
