@@ -1,0 +1,205 @@
+// Package report is the loadgen's result file: the JSON schema of
+// ../shared/contracts.md, its encoding, and the summaries built from
+// HdrHistograms. Everything that reads results (compare, plot, merge,
+// bench) reads this type, never the generator's internals.
+package report
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Tool is the value of Report.Tool; files with another value are refused.
+const Tool = "wsbench-loadgen"
+
+// Latency histograms record microseconds from 1 µs to 60 s with 3
+// significant digits, as the contract requires.
+const (
+	HistMinMicros = 1
+	HistMaxMicros = 60_000_000
+	HistSigFigs   = 3
+)
+
+// NewLatencyHistogram returns an empty histogram with the report's range.
+func NewLatencyHistogram() *hdrhistogram.Histogram {
+	return hdrhistogram.New(HistMinMicros, HistMaxMicros, HistSigFigs)
+}
+
+// Summary condenses one latency histogram, in milliseconds.
+type Summary struct {
+	Count int64   `json:"count"`
+	Min   float64 `json:"min"`
+	Mean  float64 `json:"mean"`
+	P50   float64 `json:"p50"`
+	P90   float64 `json:"p90"`
+	P99   float64 `json:"p99"`
+	P999  float64 `json:"p999"`
+	Max   float64 `json:"max"`
+}
+
+// Summarize builds a Summary from a histogram of microseconds.
+func Summarize(h *hdrhistogram.Histogram) Summary {
+	if h == nil || h.TotalCount() == 0 {
+		return Summary{}
+	}
+	ms := func(us int64) float64 { return float64(us) / 1000 }
+	return Summary{
+		Count: h.TotalCount(),
+		Min:   ms(h.Min()),
+		Mean:  h.Mean() / 1000,
+		P50:   ms(h.ValueAtQuantile(50)),
+		P90:   ms(h.ValueAtQuantile(90)),
+		P99:   ms(h.ValueAtQuantile(99)),
+		P999:  ms(h.ValueAtQuantile(99.9)),
+		Max:   ms(h.Max()),
+	}
+}
+
+// Config is the run's configuration as recorded in the report.
+type Config struct {
+	Clients   int      `json:"clients"`
+	Senders   int      `json:"senders"`
+	Rate      float64  `json:"rate"`
+	Size      int      `json:"size"`
+	DurationS float64  `json:"duration_s"`
+	WarmupS   float64  `json:"warmup_s"`
+	Ramp      float64  `json:"ramp,omitempty"`
+	Procs     int      `json:"procs,omitempty"`
+	SourceIPs []string `json:"source_ips,omitempty"`
+}
+
+// Connections counts connection attempts and their handshake times.
+type Connections struct {
+	Attempted   int64   `json:"attempted"`
+	Established int64   `json:"established"`
+	Failed      int64   `json:"failed"`
+	Dropped     int64   `json:"dropped"`
+	ConnectMs   Summary `json:"connect_ms"`
+}
+
+// Messages counts broadcasts and deliveries over the measured window.
+// Expected counts deliveries owed to receivers connected for the whole
+// window; Lost = Expected - (Delivered - Duplicated) over those receivers.
+type Messages struct {
+	Sent       int64 `json:"sent"`
+	Expected   int64 `json:"expected"`
+	Delivered  int64 `json:"delivered"`
+	Lost       int64 `json:"lost"`
+	Duplicated int64 `json:"duplicated"`
+	Reordered  int64 `json:"reordered"`
+	Foreign    int64 `json:"foreign"` // messages not from this run (other runs, server pushes)
+}
+
+// Throughput is per second of measured window.
+type Throughput struct {
+	SentPerS      float64 `json:"sent_per_s"`
+	DeliveredPerS float64 `json:"delivered_per_s"`
+}
+
+// Generator describes whether the generator kept its own timetable.
+type Generator struct {
+	Overloaded   bool     `json:"overloaded"`
+	MaxSendLagMs float64  `json:"max_send_lag_ms"`
+	Warnings     []string `json:"warnings,omitempty"`
+}
+
+// Histograms holds base64 of the HdrHistogram compressed encoding
+// (hdrhistogram.Histogram.Encode with V2CompressedEncodingCookieBase).
+type Histograms struct {
+	Latency string `json:"latency"`
+	Connect string `json:"connect,omitempty"`
+	Fanout  string `json:"fanout,omitempty"`
+}
+
+// Report is one loadgen run.
+type Report struct {
+	Tool        string      `json:"tool"`
+	Version     string      `json:"version"`
+	Started     string      `json:"started"`
+	URL         string      `json:"url"`
+	Config      Config      `json:"config"`
+	Connections Connections `json:"connections"`
+	Messages    Messages    `json:"messages"`
+	Throughput  Throughput  `json:"throughput"`
+	LatencyMs   Summary     `json:"latency_ms"`
+	FanoutMs    Summary     `json:"fanout_ms"`
+	Generator   Generator   `json:"generator"`
+	Histograms  Histograms  `json:"histograms"`
+}
+
+// ErrNotReport is returned by Read for JSON that is not a loadgen report.
+var ErrNotReport = errors.New("report: not a wsbench-loadgen report")
+
+// EncodeHistogram returns the base64 compressed encoding of h.
+func EncodeHistogram(h *hdrhistogram.Histogram) (string, error) {
+	b, err := h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+	if err != nil {
+		return "", fmt.Errorf("encode histogram: %w", err)
+	}
+	return base64.StdEncoding.EncodeToString(b), nil
+}
+
+// DecodeHistogram reverses EncodeHistogram.
+func DecodeHistogram(s string) (*hdrhistogram.Histogram, error) {
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return nil, fmt.Errorf("decode histogram base64: %w", err)
+	}
+	h, err := hdrhistogram.Decode(b)
+	if err != nil {
+		return nil, fmt.Errorf("decode histogram: %w", err)
+	}
+	return h, nil
+}
+
+// Write encodes r as indented JSON.
+func (r *Report) Write(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// Read decodes a report and checks that it is one.
+func Read(rd io.Reader) (*Report, error) {
+	var r Report
+	if err := json.NewDecoder(rd).Decode(&r); err != nil {
+		return nil, fmt.Errorf("read report: %w", err)
+	}
+	if r.Tool != Tool {
+		return nil, fmt.Errorf("%w (tool %q)", ErrNotReport, r.Tool)
+	}
+	return &r, nil
+}
+
+// ReadFile reads the report stored at path.
+func ReadFile(path string) (*Report, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r, err := Read(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return r, nil
+}
+
+// WriteFile writes r to path, creating or truncating it.
+func (r *Report) WriteFile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := r.Write(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
