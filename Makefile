@@ -22,7 +22,7 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
-test: lint unit conformance fuzz-quick ## vet, unit tests (-race), conformance + browser cases, short fuzz pass
+test: lint unit fuzz-quick conformance ## vet, unit tests (-race), short fuzz pass, conformance + browser cases
 
 unit: node-peer ## unit and integration tests with -race
 	$(GO) test -race -shuffle=on -timeout 25m ./...
