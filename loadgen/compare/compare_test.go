@@ -1,0 +1,249 @@
+package compare
+
+import (
+	"bytes"
+	"flag"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/wsbench/wsbench/loadgen/report"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata fixtures and golden files")
+
+// synth is a synthetic report whose latency histogram is spread around
+// p50Ms (p99 ≈ 2×, max ≈ 4×), so that summaries come from a real
+// HdrHistogram as in a loadgen run.
+type synth struct {
+	clients, senders, size int
+	rate                   float64
+	p50Ms                  float64
+	deliveredPerS          float64
+	lost                   int64
+}
+
+func (s synth) report(t testing.TB) *report.Report {
+	t.Helper()
+	h := report.NewLatencyHistogram()
+	for i := 0; i < 1000; i++ {
+		f := 0.5 + float64(i)/1000 // 0.5 … 1.5 × p50
+		switch {
+		case i >= 999:
+			f = 4
+		case i >= 990:
+			f = 2
+		}
+		if err := h.RecordValue(int64(s.p50Ms * f * 1000)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	enc, err := report.EncodeHistogram(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	expected := int64(s.deliveredPerS * 10)
+	return &report.Report{
+		Tool:        report.Tool,
+		Version:     "test",
+		Started:     "2026-11-25T08:00:00Z",
+		URL:         "ws://127.0.0.1:8181/",
+		Config:      report.Config{Clients: s.clients, Senders: s.senders, Rate: s.rate, Size: s.size, DurationS: 10, WarmupS: 1},
+		Connections: report.Connections{Attempted: int64(s.clients), Established: int64(s.clients)},
+		Messages:    report.Messages{Sent: int64(s.rate * 10), Expected: expected, Delivered: expected - s.lost, Lost: s.lost},
+		Throughput:  report.Throughput{SentPerS: s.rate, DeliveredPerS: s.deliveredPerS},
+		LatencyMs:   report.Summarize(h),
+		Histograms:  report.Histograms{Latency: enc},
+	}
+}
+
+func writeReport(t testing.TB, path string, r *report.Report) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.WriteFile(path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestJudgeRow(t *testing.T) {
+	t.Parallel()
+	o := DefaultOptions()
+	one := func(v float64) Stats { return StatsOf([]float64{v}) }
+	p99 := Metrics[2]
+	tput := Metrics[5]
+	maxm := Metrics[4]
+	loss := Metrics[6]
+	for _, tc := range []struct {
+		name     string
+		m        Metric
+		old, new Stats
+		want     Verdict
+	}{
+		{"equal", p99, one(10), one(10), OK},
+		{"small worsening", p99, one(10), one(10.9), OK},
+		{"latency regression", p99, one(10), one(12), Regression},
+		{"latency improvement", p99, one(10), one(5), Improved},
+		{"below absolute floor", p99, one(0.2), one(0.28), OK},
+		{"regression inside overlapping ranges", p99, StatsOf([]float64{8, 10, 14}), StatsOf([]float64{11, 12, 13}), Noise},
+		{"regression past the ranges", p99, StatsOf([]float64{9, 10, 11}), StatsOf([]float64{13, 14, 15}), Regression},
+		{"throughput drop", tput, one(1000), one(800), Regression},
+		{"throughput rise", tput, one(1000), one(1300), Improved},
+		{"loss appears", loss, one(0), one(0.5), Regression},
+		{"tiny loss", loss, one(0), one(0.005), OK},
+		{"max is not checked", maxm, one(10), one(40), WorseUnchecked},
+		{"max steady", maxm, one(10), one(10.5), Unchecked},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if _, got := judgeRow(tc.m, tc.old, tc.new, o); got != tc.want {
+				t.Errorf("judgeRow(%s, %+v, %+v) = %q; want %q", tc.m.Name, tc.old, tc.new, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestStatsOf(t *testing.T) {
+	t.Parallel()
+	s := StatsOf([]float64{1, 2, 3})
+	if s.N != 3 || s.Mean != 2 || s.Min != 1 || s.Max != 3 || math.Abs(s.SDev-1) > 1e-9 {
+		t.Errorf("StatsOf(1,2,3) = %+v; want n 3, mean 2, min 1, max 3, sd 1", s)
+	}
+	if s := StatsOf(nil); s.N != 0 {
+		t.Errorf("StatsOf(nil) = %+v; want zero", s)
+	}
+}
+
+func TestMainExitCodes(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	base := synth{clients: 100, senders: 100, rate: 100, size: 64, p50Ms: 2, deliveredPerS: 10000}
+	// Single reports: a 50 % slower p50 is a regression; the same run is not.
+	writeReport(t, filepath.Join(dir, "old.json"), base.report(t))
+	slow := base
+	slow.p50Ms = 3
+	writeReport(t, filepath.Join(dir, "slow.json"), slow.report(t))
+	// Repeated runs: the new runs sit inside the old spread.
+	for i, p50 := range []float64{1.6, 2.0, 2.6} {
+		s := base
+		s.p50Ms = p50
+		writeReport(t, filepath.Join(dir, "oldrep", "matrix", "ours", "run"+strconv.Itoa(i)+".json"), s.report(t))
+	}
+	for i, p50 := range []float64{2.2, 2.4, 2.5} {
+		s := base
+		s.p50Ms = p50
+		writeReport(t, filepath.Join(dir, "newrep", "matrix", "ours", "run"+strconv.Itoa(i)+".json"), s.report(t))
+	}
+	other := base
+	other.clients = 5
+	writeReport(t, filepath.Join(dir, "otherdir", "x.json"), other.report(t))
+	if err := os.WriteFile(filepath.Join(dir, "newrep", "runs.json"), []byte(`{"runs":[]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "garbage.json"), []byte(`not json`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := func(s string) string { return filepath.Join(dir, s) }
+	for _, tc := range []struct {
+		name string
+		args []string
+		want int
+		out  string // substring of stdout or stderr
+	}{
+		{"same run", []string{p("old.json"), p("old.json")}, ExitOK, "0 regressed"},
+		{"synthetic regression", []string{p("old.json"), p("slow.json")}, ExitRegressed, "REGRESSION"},
+		{"regression under a looser threshold", []string{"--max-regress", "80", p("old.json"), p("slow.json")}, ExitOK, "0 regressed"},
+		{"improvement", []string{p("slow.json"), p("old.json")}, ExitOK, "improved"},
+		{"within noise", []string{p("oldrep"), p("newrep")}, ExitOK, "within noise"},
+		{"no arguments", nil, ExitUsage, "need OLD and NEW"},
+		{"one argument", []string{p("old.json")}, ExitUsage, "need OLD and NEW"},
+		{"unknown flag", []string{"--bogus", p("old.json"), p("old.json")}, ExitUsage, "unknown flag"},
+		{"nonsense threshold", []string{"--max-regress", "-5", p("old.json"), p("old.json")}, ExitUsage, "--max-regress"},
+		{"missing file", []string{p("nope.json"), p("old.json")}, ExitUsage, "no such file"},
+		{"not JSON", []string{p("garbage.json"), p("old.json")}, ExitUsage, "read report"},
+		{"nothing in common", []string{p("oldrep"), p("otherdir")}, ExitUsage, "no config appears"},
+		{"help", []string{"--help"}, ExitOK, "usage: loadgen compare"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var out, errb bytes.Buffer
+			got := Main(tc.args, &out, &errb)
+			if got != tc.want {
+				t.Errorf("Main(%q) = %d; want %d\nstdout:\n%s\nstderr:\n%s", tc.args, got, tc.want, out.String(), errb.String())
+			}
+			if !strings.Contains(out.String()+errb.String(), tc.out) {
+				t.Errorf("Main(%q) output lacks %q\nstdout:\n%s\nstderr:\n%s", tc.args, tc.out, out.String(), errb.String())
+			}
+		})
+	}
+}
+
+// fixtures are the golden test's two result directories: a baseline and a
+// change in which ours got slower at 1000 clients (a regression past the
+// noise), ours at 100 clients moved within noise, node is unchanged, and
+// each side has a config the other lacks.
+func fixtures(t *testing.T, root string) {
+	t.Helper()
+	type run struct {
+		side, group string
+		s           synth
+		p50s        []float64
+	}
+	c100 := synth{clients: 100, senders: 100, rate: 100, size: 64, deliveredPerS: 10000}
+	c1000 := synth{clients: 1000, senders: 1000, rate: 100, size: 64, deliveredPerS: 100000}
+	c1000lossy := c1000
+	c1000lossy.lost = 700
+	c1000lossy.deliveredPerS = 99930
+	c10 := synth{clients: 10, senders: 10, rate: 10, size: 64, deliveredPerS: 100}
+	for _, r := range []run{
+		{"old", "matrix/ours", c100, []float64{0.9, 1.0, 1.2}},
+		{"new", "matrix/ours", c100, []float64{1.1, 1.15, 1.25}},
+		{"old", "matrix/ours", c1000, []float64{3.0, 3.1, 3.2}},
+		{"new", "matrix/ours", c1000lossy, []float64{4.0, 4.2, 4.4}},
+		{"old", "matrix/node", c1000, []float64{20}},
+		{"new", "matrix/node", c1000, []float64{20.5}},
+		{"old", "matrix/node", c10, []float64{1}},
+		{"new", "matrix/ours", c10, []float64{0.5}},
+	} {
+		for i, p50 := range r.p50s {
+			s := r.s
+			s.p50Ms = p50
+			name := filepath.Join(root, r.side, filepath.FromSlash(r.group), "c"+strconv.Itoa(s.clients)+"-"+strconv.Itoa(i+1)+".json")
+			writeReport(t, name, s.report(t))
+		}
+	}
+}
+
+func TestGoldenOutput(t *testing.T) {
+	// Not parallel: -update rewrites testdata.
+	if *update {
+		for _, d := range []string{"old", "new"} {
+			if err := os.RemoveAll(filepath.Join("testdata", d)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		fixtures(t, "testdata")
+	}
+	var out, errb bytes.Buffer
+	code := Main([]string{"testdata/old", "testdata/new"}, &out, &errb)
+	if code != ExitRegressed {
+		t.Errorf("Main(testdata/old, testdata/new) = %d; want %d (stderr %q)", code, ExitRegressed, errb.String())
+	}
+	golden := filepath.Join("testdata", "compare.golden")
+	if *update {
+		if err := os.WriteFile(golden, out.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if out.String() != string(want) {
+		t.Errorf("compare output differs from %s (go test -update rewrites it)\ngot:\n%s\nwant:\n%s", golden, out.String(), want)
+	}
+}
