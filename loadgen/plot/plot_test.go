@@ -1,0 +1,132 @@
+package plot
+
+import (
+	"bytes"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/wsbench/wsbench/loadgen/report"
+)
+
+// writeReport stores a report whose latencies run from 1 ms to scale×1 ms.
+func writeReport(t *testing.T, path string, scale int64) {
+	t.Helper()
+	h := report.NewLatencyHistogram()
+	for i := int64(1); i <= 5000; i++ {
+		if err := h.RecordValue(1000 + i*scale/5); err != nil {
+			t.Fatal(err)
+		}
+	}
+	enc, err := report.EncodeHistogram(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &report.Report{Tool: report.Tool, LatencyMs: report.Summarize(h), Histograms: report.Histograms{Latency: enc}}
+	if err := r.WriteFile(path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestMainWritesPNG(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "ours.json"), filepath.Join(dir, "node.json")
+	writeReport(t, a, 1)
+	writeReport(t, b, 20)
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"file names as labels", []string{a, b, "-o", filepath.Join(dir, "a.png")}},
+		{"labels and log y", []string{"--label", "ours", "--label", "node", "--log-y", a, b, "-o", filepath.Join(dir, "b.png")}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var out, errb bytes.Buffer
+			if code := Main(tc.args, &out, &errb); code != 0 {
+				t.Fatalf("Main(%q) = %d; want 0 (stderr %q)", tc.args, code, errb.String())
+			}
+			f, err := os.Open(tc.args[len(tc.args)-1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			img, err := png.Decode(f)
+			if err != nil {
+				t.Fatalf("png.Decode: %v", err)
+			}
+			if b := img.Bounds(); b.Dx() < 400 || b.Dy() < 200 {
+				t.Errorf("image is %v; want at least 400×200", b)
+			}
+		})
+	}
+}
+
+func TestMainUsageErrors(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	a := filepath.Join(dir, "a.json")
+	writeReport(t, a, 1)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no reports", []string{"-o", filepath.Join(dir, "x.png")}, "at least one REPORT"},
+		{"no output", []string{a}, "need -o"},
+		{"bad extension", []string{a, "-o", filepath.Join(dir, "x.txt")}, "want a .png"},
+		{"label count", []string{"--label", "x", "--label", "y", a, "-o", filepath.Join(dir, "x.png")}, "--label values"},
+		{"missing report", []string{filepath.Join(dir, "nope.json"), "-o", filepath.Join(dir, "x.png")}, "no such file"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var out, errb bytes.Buffer
+			if code := Main(tc.args, &out, &errb); code != 2 {
+				t.Errorf("Main(%q) = %d; want 2", tc.args, code)
+			}
+			if !strings.Contains(errb.String(), tc.want) {
+				t.Errorf("Main(%q) stderr = %q; want it to contain %q", tc.args, errb.String(), tc.want)
+			}
+		})
+	}
+}
+
+func TestPercentileXYs(t *testing.T) {
+	t.Parallel()
+	h := report.NewLatencyHistogram()
+	for i := int64(1); i <= 1000; i++ {
+		_ = h.RecordValue(i * 1000)
+	}
+	xys := PercentileXYs(h)
+	if xys[0].X != 1 {
+		t.Errorf("first x = %g; want 1 (0th percentile)", xys[0].X)
+	}
+	last := xys[len(xys)-1]
+	if last.X != 1000 || last.Y < 999 || last.Y > 1001 {
+		t.Errorf("last point = %+v; want x 1000 (count), y ≈ 1000 ms (max)", last)
+	}
+	for i := 1; i < len(xys); i++ {
+		if xys[i].X <= xys[i-1].X || xys[i].Y < xys[i-1].Y {
+			t.Fatalf("points %d,%d = %+v,%+v; want x rising and y not falling", i-1, i, xys[i-1], xys[i])
+		}
+	}
+	for _, x := range xys {
+		if x.X > 1.99 && x.X < 2.01 && (x.Y < 499 || x.Y > 502) {
+			t.Errorf("median point %+v; want y ≈ 500", x)
+		}
+	}
+}
+
+func TestPercentileTicks(t *testing.T) {
+	t.Parallel()
+	var labels []string
+	for _, tk := range (PercentileTicks{}).Ticks(1, 1e4) {
+		labels = append(labels, tk.Label)
+	}
+	if got, want := strings.Join(labels, " "), "0% 50% 90% 99% 99.9% 99.99%"; got != want {
+		t.Errorf("Ticks(1, 1e4) labels = %q; want %q", got, want)
+	}
+}
