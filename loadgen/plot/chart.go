@@ -90,13 +90,14 @@ func Bars(title, ylabel string, bars []Bar) (*plot.Plot, error) {
 		vs[i] = b.Value
 		names[i] = fmt.Sprintf("%s (%.3g)", b.Label, b.Value)
 	}
-	bc, err := plotter.NewBarChart(vs, vg.Points(40))
+	bc, err := plotter.NewBarChart(vs, vg.Points(60))
 	if err != nil {
 		return nil, fmt.Errorf("bars: %w", err)
 	}
 	bc.Color = plotutil.Color(0)
 	p.Add(plotter.NewGrid(), bc)
 	p.NominalX(names...)
+	p.X.Min, p.X.Max = -0.7, float64(len(bars))-0.3
 	p.Y.Min = 0
 	return p, nil
 }
