@@ -1,0 +1,497 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/wsbench/wsbench/loadgen/report"
+)
+
+// RunRecord is one loadgen run and what the server used during it.
+type RunRecord struct {
+	Kind    string  `json:"kind"` // "matrix" or "capacity"
+	Server  string  `json:"server"`
+	Repeat  int     `json:"repeat,omitempty"`
+	Step    int     `json:"step,omitempty"`
+	Clients int     `json:"clients"`
+	Senders int     `json:"senders"`
+	Rate    float64 `json:"rate"`
+	Size    int     `json:"size"`
+	// OfferedPerS is the deliveries per second the load asks for: every
+	// broadcast goes to every client of the room, the sender included.
+	OfferedPerS   float64        `json:"offered_per_s"`
+	Report        string         `json:"report,omitempty"` // path relative to the results directory
+	ExitCode      int            `json:"exit_code"`
+	Pass          bool           `json:"pass"`
+	Why           string         `json:"why,omitempty"` // why it did not pass
+	Latency       report.Summary `json:"latency_ms"`
+	DeliveredPerS float64        `json:"delivered_per_s"`
+	Expected      int64          `json:"expected"`
+	Lost          int64          `json:"lost"`
+	Established   int64          `json:"established"`
+	Overloaded    bool           `json:"generator_overloaded"`
+	ServerUsage   ServerUsage    `json:"server_usage"`
+	LoadgenCPU    float64        `json:"loadgen_cpu_s"`
+	WallSeconds   float64        `json:"wall_s"`
+}
+
+// LoadgenBusy is the loadgen's CPU time as a fraction of the run's wall
+// time: near 1 its core was saturated and the result may be the
+// generator's limit rather than the server's.
+func (r RunRecord) LoadgenBusy() float64 {
+	if r.WallSeconds <= 0 {
+		return 0
+	}
+	return r.LoadgenCPU / r.WallSeconds
+}
+
+// CapacityRecord is the outcome of one server's capacity search.
+type CapacityRecord struct {
+	Server     string  `json:"server"`
+	Clients    int     `json:"clients"`
+	Size       int     `json:"size"`
+	BestRate   float64 `json:"best_rate"`   // broadcasts/s of the highest passing step
+	FailedRate float64 `json:"failed_rate"` // lowest failing step above it (0: none)
+	// DeliveriesPerS is Clients × BestRate, the capacity.
+	DeliveriesPerS float64 `json:"deliveries_per_s"`
+	P99Ms          float64 `json:"p99_ms"` // at the best step
+	Steps          int     `json:"steps"`
+	Limit          string  `json:"limit"`
+	FailWhy        string  `json:"fail_why,omitempty"` // why the lowest failing step failed
+	GeneratorBound bool    `json:"generator_bound"`    // the failing step had a saturated or overloaded loadgen
+}
+
+// Results is runs.json: everything one bench run measured.
+type Results struct {
+	Machine  Machine          `json:"machine"`
+	SLOMs    float64          `json:"slo_ms"`
+	Runs     []RunRecord      `json:"runs"`
+	Capacity []CapacityRecord `json:"capacity"`
+	Idle     []IdleResult     `json:"idle"`
+	Aborted  string           `json:"aborted,omitempty"`
+}
+
+// Env is what Run needs from its surroundings.
+type Env struct {
+	Self   string    // this binary, for the idle-connection subprocess
+	Stderr io.Writer // progress
+	Stdout io.Writer // the final summary
+}
+
+// DefaultOut returns results/<date>-<host>, adding -2, -3 … if taken.
+func DefaultOut(now time.Time) string {
+	host, _ := os.Hostname()
+	if host == "" {
+		host = "localhost"
+	}
+	base := filepath.Join("results", now.UTC().Format("2006-01-02")+"-"+host)
+	out := base
+	for i := 2; ; i++ {
+		if _, err := os.Stat(out); errors.Is(err, os.ErrNotExist) {
+			return out
+		}
+		out = base + "-" + strconv.Itoa(i)
+	}
+}
+
+// bench is one Run in progress.
+type bench struct {
+	cfg     Config
+	env     Env
+	bins    string
+	gen     Generator
+	prog    *Progress
+	res     Results
+	capEst  time.Duration
+	runEst  func(Load) time.Duration
+	serverN int
+}
+
+// Run measures cfg's servers and writes cfg.Out. It returns an error when
+// the bench could not run (missing tools, build failure, the loadgen
+// refusing its flags); partial results are written even then.
+func Run(ctx context.Context, cfg Config, env Env) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	if err := preflight(cfg); err != nil {
+		return err
+	}
+	if cfg.Out == "" {
+		cfg.Out = DefaultOut(time.Now())
+	}
+	if cfg.NodeDir == "" {
+		cfg.NodeDir = filepath.Join("scripts", "node-ws")
+	}
+	for _, d := range []string{"matrix", "capacity", "plots", "logs"} {
+		if err := os.MkdirAll(filepath.Join(cfg.Out, d), 0o755); err != nil {
+			return err
+		}
+	}
+	b := &bench{cfg: cfg, env: env}
+	b.res.SLOMs = float64(cfg.SLO) / float64(time.Millisecond)
+	b.res.Machine = DescribeMachine(cfg)
+	if err := os.WriteFile(filepath.Join(cfg.Out, "machine.txt"), []byte(b.res.Machine.Text()), 0o644); err != nil {
+		return err
+	}
+	bins, err := os.MkdirTemp("", "wsbench-bin-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(bins)
+	b.bins = bins
+	fmt.Fprintf(env.Stderr, "[bench] building server and loadgen into %s\n", bins)
+	build := exec.CommandContext(ctx, "go", "build", "-o", bins+string(filepath.Separator), "./server", "./loadgen")
+	build.Stdout, build.Stderr = env.Stderr, env.Stderr
+	if err := build.Run(); err != nil {
+		return fmt.Errorf("go build ./server ./loadgen: %w", err)
+	}
+	b.gen = Generator{Bin: filepath.Join(bins, "loadgen"), CPU: cfg.pin(cfg.LoadgenCPU)}
+	err = b.run(ctx)
+	if err != nil {
+		b.res.Aborted = err.Error()
+	}
+	if werr := b.write(); werr != nil {
+		return errors.Join(err, werr)
+	}
+	return err
+}
+
+// pin returns cpu, or -1 when pinning is off.
+func (c Config) pin(cpu int) int {
+	if c.NoPin {
+		return -1
+	}
+	return cpu
+}
+
+func preflight(cfg Config) error {
+	if !cfg.NoPin {
+		if _, err := exec.LookPath("taskset"); err != nil {
+			return errors.New("taskset not found: install util-linux (apt-get install util-linux) or run with --no-pin")
+		}
+	}
+	for _, s := range cfg.Servers {
+		if s != Node {
+			continue
+		}
+		if _, err := exec.LookPath("node"); err != nil {
+			return errors.New("node not found: install Node.js ≥ 18, or bench only ours with --servers ours")
+		}
+		dir := cfg.NodeDir
+		if dir == "" {
+			dir = filepath.Join("scripts", "node-ws")
+		}
+		if _, err := os.Stat(filepath.Join(dir, "node_modules", "ws")); err != nil {
+			return fmt.Errorf("the Node ws package is not installed: run %s/install.sh (make node-peer)", dir)
+		}
+	}
+	if _, err := os.Stat(filepath.Join("server")); err != nil {
+		return errors.New("run the bench from the wsbench module root (where ./server and ./loadgen are)")
+	}
+	return nil
+}
+
+func (b *bench) spec(name string, log string) ServerSpec {
+	if name == Node {
+		return ServerSpec{
+			Name: Node,
+			Argv: func(addr string) []string {
+				host, port, _ := strings.Cut(addr, ":")
+				return []string{"node", filepath.Join(b.cfg.NodeDir, "server.js"), "--port", port, "--host", host}
+			},
+			CPU: b.cfg.pin(b.cfg.ServerCPU),
+			Log: log,
+		}
+	}
+	return ServerSpec{
+		Name: Ours,
+		Argv: func(addr string) []string {
+			return append([]string{filepath.Join(b.bins, "server"), "--addr", addr}, b.cfg.ServerArgs...)
+		},
+		Env:     []string{"GOMAXPROCS=1"},
+		CPU:     b.cfg.pin(b.cfg.ServerCPU),
+		Log:     log,
+		Metrics: true,
+	}
+}
+
+func (b *bench) run(ctx context.Context) error {
+	c := b.cfg
+	est := func(l Load) time.Duration {
+		ramp := time.Duration(float64(l.Clients) / 2000 * float64(time.Second))
+		return l.Warmup + l.Duration + ramp + 1500*time.Millisecond
+	}
+	b.runEst = est
+	matrix := make([]Load, 0)
+	for _, n := range c.Clients {
+		for _, r := range c.Rates {
+			for _, s := range c.Sizes {
+				matrix = append(matrix, Load{Clients: n, Senders: c.Senders, Rate: r, Size: s, Duration: c.Duration, Warmup: c.Warmup, Ramp: c.Ramp})
+			}
+		}
+	}
+	capLoad := Load{Clients: c.CapClients, Rate: c.CapStartRate, Size: c.CapSize, Duration: c.CapDuration, Warmup: c.CapWarmup, Ramp: c.Ramp}
+	b.capEst = est(capLoad)
+	idleEst := time.Duration(float64(c.IdleConns)/2000*float64(time.Second)) + 4*time.Second
+	steps, total := 0, time.Duration(0)
+	for _, l := range matrix {
+		steps += c.Repeat * len(c.Servers)
+		total += time.Duration(c.Repeat*len(c.Servers)) * est(l)
+	}
+	steps += c.CapMaxSteps * len(c.Servers)
+	total += time.Duration(c.CapMaxSteps*len(c.Servers)) * b.capEst
+	if c.IdleConns > 0 {
+		steps += len(c.Servers)
+		total += time.Duration(len(c.Servers)) * idleEst
+	}
+	b.prog = NewProgress(b.env.Stderr, steps, total)
+	fmt.Fprintf(b.env.Stderr, "[bench] %d steps, about %s; results in %s; %s\n", steps, total.Round(time.Second), c.Out, c.SplitText())
+
+	// Matrix: servers alternate within each cell so slow drift of a shared
+	// machine hits both alike.
+	for rep := 1; rep <= c.Repeat; rep++ {
+		for _, l := range matrix {
+			for _, s := range c.Servers {
+				name := fmt.Sprintf("c%d-r%s-s%d-%d", l.Clients, fmtRate(l.Rate), l.Size, rep)
+				rec, err := b.measure(ctx, "matrix", s, l, filepath.Join("matrix", s, name), est(l))
+				if err != nil {
+					return err
+				}
+				rec.Repeat = rep
+				b.res.Runs = append(b.res.Runs, rec)
+			}
+		}
+	}
+	if c.CapMaxSteps > 0 {
+		for _, s := range c.Servers {
+			if err := b.capacity(ctx, s, capLoad); err != nil {
+				return err
+			}
+		}
+	}
+	if c.IdleConns > 0 {
+		for _, s := range c.Servers {
+			b.prog.Begin(idleEst, "%s: %d idle connections, server memory per connection", s, c.IdleConns)
+			srv, err := StartServer(ctx, b.spec(s, filepath.Join(c.Out, "logs", s+"-idle.log")))
+			if err != nil {
+				return err
+			}
+			r, err := MeasureIdle(ctx, b.env.Self, srv, c.IdleConns, c.pin(c.LoadgenCPU), s == Ours)
+			srv.Stop()
+			if err != nil {
+				b.prog.End("failed: %v", err)
+				r.Note = err.Error()
+			} else {
+				b.prog.End("%d connections: RSS %s → %s, %.2f KiB per connection%s", r.Conns, kib(r.RSSBeforeKiB), kib(r.RSSAfterKiB), r.KiBPerConn, goroutineNote(r))
+			}
+			b.res.Idle = append(b.res.Idle, r)
+		}
+	}
+	return ctx.Err()
+}
+
+func goroutineNote(r IdleResult) string {
+	if r.GoroutinesAfter == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", goroutines %d → %d", r.GoroutinesBefore, r.GoroutinesAfter)
+}
+
+// measure starts server s, runs l against it and stops it.
+func (b *bench) measure(ctx context.Context, kind, s string, l Load, rel string, est time.Duration) (RunRecord, error) {
+	rec := RunRecord{Kind: kind, Server: s, Clients: l.Clients, Senders: l.Senders, Rate: l.Rate, Size: l.Size, OfferedPerS: float64(l.Clients) * l.Rate}
+	if rec.Senders == 0 {
+		rec.Senders = l.Clients
+	}
+	b.prog.Begin(est, "%s %s: clients=%d rate=%s/s size=%dB (%s deliveries/s offered)", s, kind, l.Clients, fmtRate(l.Rate), l.Size, si(rec.OfferedPerS))
+	if err := ctx.Err(); err != nil {
+		return rec, err
+	}
+	base := filepath.Join(b.cfg.Out, rel)
+	if err := os.MkdirAll(filepath.Dir(base), 0o755); err != nil {
+		return rec, err
+	}
+	b.serverN++
+	srv, err := StartServer(ctx, b.spec(s, filepath.Join(b.cfg.Out, "logs", fmt.Sprintf("%s-%03d.log", s, b.serverN))))
+	if err != nil {
+		return rec, err
+	}
+	res, err := b.gen.Run(ctx, srv.URL, l, base)
+	usage, uerr := srv.Usage()
+	if exited, werr := srv.Exited(); exited {
+		rec.Why = fmt.Sprintf("server exited during the run: %v; ", werr)
+	}
+	srv.Stop()
+	if err != nil {
+		b.prog.End("failed: %v", err)
+		return rec, err
+	}
+	if uerr == nil {
+		rec.ServerUsage = usage
+	}
+	rec.ExitCode = res.ExitCode
+	rec.LoadgenCPU = res.CPUSeconds
+	rec.WallSeconds = res.Wall.Seconds()
+	if r := res.Report; r != nil {
+		rec.Report = rel + ".json"
+		rec.Latency = r.LatencyMs
+		rec.DeliveredPerS = r.Throughput.DeliveredPerS
+		rec.Expected, rec.Lost = r.Messages.Expected, r.Messages.Lost
+		rec.Established = r.Connections.Established
+		rec.Overloaded = r.Generator.Overloaded
+	}
+	rec.Pass, rec.Why = judge(rec, res.Report, b.cfg.SLO, rec.Why)
+	verdict := "pass"
+	if !rec.Pass {
+		verdict = "FAIL: " + rec.Why
+	}
+	b.prog.End("p50 %s p99 %s max %s ms, %s/s delivered, lost %d/%d; server peak RSS %s, CPU %.1fs; loadgen CPU %.0f%% — %s",
+		ms(rec.Latency.P50), ms(rec.Latency.P99), ms(rec.Latency.Max), si(rec.DeliveredPerS), rec.Lost, rec.Expected,
+		kib(rec.ServerUsage.PeakRSSKiB), rec.ServerUsage.CPUSeconds, 100*rec.LoadgenBusy(), verdict)
+	return rec, nil
+}
+
+// judge decides whether a run met the SLO with no loss.
+func judge(rec RunRecord, r *report.Report, slo time.Duration, why string) (bool, string) {
+	var reasons []string
+	if why != "" {
+		reasons = append(reasons, strings.TrimSuffix(why, "; "))
+	}
+	switch {
+	case r == nil:
+		reasons = append(reasons, fmt.Sprintf("no report (loadgen exit %d)", rec.ExitCode))
+	default:
+		if r.Connections.Established < int64(rec.Clients) {
+			reasons = append(reasons, fmt.Sprintf("%d of %d clients connected", r.Connections.Established, rec.Clients))
+		}
+		if r.Connections.Dropped > 0 {
+			reasons = append(reasons, fmt.Sprintf("%d connections dropped", r.Connections.Dropped))
+		}
+		if r.Messages.Lost > 0 {
+			reasons = append(reasons, fmt.Sprintf("%d deliveries lost", r.Messages.Lost))
+		}
+		if r.Messages.Expected == 0 {
+			reasons = append(reasons, "nothing expected (no broadcast measured)")
+		}
+		if p99 := time.Duration(r.LatencyMs.P99 * float64(time.Millisecond)); p99 >= slo {
+			reasons = append(reasons, fmt.Sprintf("p99 %s ms ≥ SLO %s", ms(r.LatencyMs.P99), slo))
+		}
+		if r.Generator.Overloaded {
+			reasons = append(reasons, "generator overloaded")
+		}
+	}
+	return len(reasons) == 0, strings.Join(reasons, "; ")
+}
+
+// capacity runs the capacity search for server s.
+func (b *bench) capacity(ctx context.Context, s string, l Load) error {
+	var recs []RunRecord
+	probe := func(ctx context.Context, step int, rate float64) (bool, error) {
+		l := l
+		l.Rate = rate
+		name := fmt.Sprintf("step%02d-c%d-r%s-s%d", step, l.Clients, fmtRate(rate), l.Size)
+		rec, err := b.measure(ctx, "capacity", s, l, filepath.Join("capacity", s, name), b.capEst)
+		if err != nil {
+			return false, err
+		}
+		rec.Step = step
+		recs = append(recs, rec)
+		b.res.Runs = append(b.res.Runs, rec)
+		return rec.Pass, nil
+	}
+	maxRate := 1e6 / float64(l.Clients) * 10 // 10M deliveries/s: far beyond loopback
+	sr, err := Search(ctx, l.Rate, 0.1, maxRate, b.cfg.CapMaxSteps, b.cfg.CapTolerance, probe)
+	if left := b.cfg.CapMaxSteps - sr.Steps; left > 0 {
+		b.prog.Drop(left, time.Duration(left)*b.capEst)
+	}
+	if err != nil {
+		return err
+	}
+	cr := CapacityRecord{Server: s, Clients: l.Clients, Size: l.Size, BestRate: sr.Best, FailedRate: sr.Failed,
+		DeliveriesPerS: sr.Best * float64(l.Clients), Steps: sr.Steps, Limit: sr.Limit}
+	for _, r := range recs {
+		if r.Pass && r.Rate == sr.Best {
+			cr.P99Ms = r.Latency.P99
+		}
+		if !r.Pass && r.Rate == sr.Failed {
+			cr.FailWhy = r.Why
+			cr.GeneratorBound = r.Overloaded || r.LoadgenBusy() > 0.9
+		}
+	}
+	b.res.Capacity = append(b.res.Capacity, cr)
+	fmt.Fprintf(b.env.Stderr, "[bench] %s capacity: %s deliveries/s (%d clients × %s/s) at p99 %s ms; stopped: %s\n",
+		s, si(cr.DeliveriesPerS), cr.Clients, fmtRate(cr.BestRate), ms(cr.P99Ms), cr.Limit)
+	return nil
+}
+
+// write stores runs.json, summary.md and the plots.
+func (b *bench) write() error {
+	out := b.cfg.Out
+	f, err := os.Create(filepath.Join(out, "runs.json"))
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(f)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(b.res); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	plots, perr := Charts(out, b.res)
+	md := Summary(b.res, b.cfg, plots)
+	if err := os.WriteFile(filepath.Join(out, "summary.md"), []byte(md), 0o644); err != nil {
+		return err
+	}
+	if b.env.Stdout != nil {
+		fmt.Fprint(b.env.Stdout, md)
+	}
+	fmt.Fprintf(b.env.Stderr, "[bench] wrote %s (summary.md, runs.json, machine.txt, plots/)\n", out)
+	return perr
+}
+
+func fmtRate(r float64) string { return strconv.FormatFloat(r, 'f', -1, 64) }
+
+func ms(v float64) string {
+	switch {
+	case v >= 100:
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	case v >= 10:
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	default:
+		return strconv.FormatFloat(v, 'f', 2, 64)
+	}
+}
+
+// si renders a count with k/M suffixes.
+func si(v float64) string {
+	switch {
+	case v >= 1e6:
+		return strconv.FormatFloat(v/1e6, 'f', 2, 64) + "M"
+	case v >= 1e4:
+		return strconv.FormatFloat(v/1e3, 'f', 0, 64) + "k"
+	case v >= 1e3:
+		return strconv.FormatFloat(v/1e3, 'f', 1, 64) + "k"
+	default:
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+}
+
+func kib(v int64) string {
+	if v >= 1024 {
+		return strconv.FormatFloat(float64(v)/1024, 'f', 1, 64) + " MiB"
+	}
+	return strconv.FormatInt(v, 10) + " KiB"
+}

@@ -1,0 +1,80 @@
+package bench
+
+import (
+	"context"
+	"math"
+)
+
+// Probe runs one step of a capacity search at rate and reports whether it
+// met the SLO without loss.
+type Probe func(ctx context.Context, step int, rate float64) (pass bool, err error)
+
+// SearchResult is the outcome of a capacity search.
+type SearchResult struct {
+	Best   float64 // highest passing rate; 0 when none passed
+	Failed float64 // lowest failing rate above Best; 0 when none failed
+	Steps  int
+	// Limit says why the search stopped: "converged" (fail/pass within
+	// tolerance), "steps" (out of steps), "floor" (even the lowest rate
+	// failed) or "ceiling" (never failed below maxRate).
+	Limit string
+}
+
+// Search finds the highest passing rate: from start it doubles while steps
+// pass (halves while they fail), then bisects geometrically between the
+// highest pass and lowest fail until they are within tolerance (0.15 =
+// 15 %) or maxSteps probes have run. Rates are rounded to 2 significant
+// digits so that step names stay readable.
+func Search(ctx context.Context, start, minRate, maxRate float64, maxSteps int, tolerance float64, probe Probe) (SearchResult, error) {
+	var res SearchResult
+	rate := start
+	for res.Steps < maxSteps {
+		res.Steps++
+		pass, err := probe(ctx, res.Steps, rate)
+		if err != nil {
+			return res, err
+		}
+		if pass {
+			res.Best = math.Max(res.Best, rate)
+		} else if res.Failed == 0 || rate < res.Failed {
+			res.Failed = rate
+		}
+		var next float64
+		switch {
+		case res.Failed == 0: // no failure yet: step up
+			next = roundRate(rate * 2)
+			if next > maxRate {
+				res.Limit = "ceiling"
+				return res, nil
+			}
+		case res.Best == 0: // no pass yet: step down
+			next = roundRate(rate / 2)
+			if next < minRate || next >= rate {
+				res.Limit = "floor"
+				return res, nil
+			}
+		default:
+			if res.Failed/res.Best <= 1+tolerance {
+				res.Limit = "converged"
+				return res, nil
+			}
+			next = roundRate(math.Sqrt(res.Best * res.Failed))
+			if next <= res.Best || next >= res.Failed {
+				res.Limit = "converged"
+				return res, nil
+			}
+		}
+		rate = next
+	}
+	res.Limit = "steps"
+	return res, nil
+}
+
+// roundRate rounds r to 2 significant digits (at least 0.1).
+func roundRate(r float64) float64 {
+	if r <= 0.1 {
+		return 0.1
+	}
+	p := math.Pow(10, math.Floor(math.Log10(r))-1)
+	return math.Round(r/p) * p
+}

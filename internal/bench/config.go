@@ -1,0 +1,163 @@
+package bench
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Server names accepted in Config.Servers.
+const (
+	Ours = "ours"
+	Node = "node"
+)
+
+// Config says what one bench run measures. The zero value is not useful:
+// start from Default or Quick.
+type Config struct {
+	Out     string   // results directory; "" = results/<date>-<host>
+	Servers []string // Ours and/or Node, measured in this order
+
+	// Matrix: every combination of Clients × Rates × Sizes, Repeat times.
+	Clients  []int
+	Rates    []float64 // broadcasts per second across all senders
+	Sizes    []int     // payload bytes
+	Senders  int       // publishing clients per run; 0 = all
+	Duration time.Duration
+	Warmup   time.Duration
+	Repeat   int
+
+	// Capacity search: at CapClients clients, double the rate from
+	// CapStartRate until a step fails (p99 ≥ SLO, loss, or a connection
+	// failure), then bisect until the bounds are within CapTolerance.
+	SLO          time.Duration
+	CapClients   int
+	CapSize      int
+	CapStartRate float64
+	CapMaxSteps  int
+	CapTolerance float64 // 0.15 = stop when fail/pass rates are within 15 %
+	CapDuration  time.Duration
+	CapWarmup    time.Duration
+
+	// IdleConns idle connections are held open to measure server memory
+	// per connection; 0 skips it.
+	IdleConns int
+
+	// CPU split: the server runs on ServerCPU and the loadgen on
+	// LoadgenCPU (taskset), each Go process with GOMAXPROCS=1. NoPin
+	// turns pinning off (for machines without taskset or with one core).
+	ServerCPU  int
+	LoadgenCPU int
+	NoPin      bool
+
+	ServerArgs []string // extra flags for our server
+	NodeDir    string   // folder holding server.js; default scripts/node-ws
+	Ramp       float64  // loadgen --ramp (connections per second); 0 = its default
+	Pprof      bool     // profile our server at its capacity point
+}
+
+// Default is `make bench`: about 6 minutes on a 2-core machine.
+func Default() Config {
+	return Config{
+		Servers:      []string{Ours, Node},
+		Clients:      []int{100, 1000},
+		Rates:        []float64{10, 100},
+		Sizes:        []int{64, 1024},
+		Duration:     5 * time.Second,
+		Warmup:       time.Second,
+		Repeat:       1,
+		SLO:          50 * time.Millisecond,
+		CapClients:   1000,
+		CapSize:      64,
+		CapStartRate: 25,
+		CapMaxSteps:  9,
+		CapTolerance: 0.15,
+		CapDuration:  5 * time.Second,
+		CapWarmup:    time.Second,
+		IdleConns:    10000,
+		ServerCPU:    1,
+		LoadgenCPU:   0,
+	}
+}
+
+// Quick is `make bench-quick`: about 80 seconds.
+func Quick() Config {
+	c := Default()
+	c.Clients = []int{100}
+	c.Rates = []float64{100}
+	c.Sizes = []int{64, 1024}
+	c.Duration = 2 * time.Second
+	c.Warmup = 500 * time.Millisecond
+	c.CapClients = 200
+	c.CapStartRate = 100
+	c.CapMaxSteps = 5
+	c.CapTolerance = 0.3
+	c.CapDuration = 2 * time.Second
+	c.CapWarmup = 500 * time.Millisecond
+	c.IdleConns = 2000
+	return c
+}
+
+// Validate checks c and says what to do about a bad value.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	if len(c.Servers) == 0 {
+		bad("--servers: give at least one of %s, %s", Ours, Node)
+	}
+	for _, s := range c.Servers {
+		if s != Ours && s != Node {
+			bad("--servers %q: want %s or %s", s, Ours, Node)
+		}
+	}
+	for _, n := range c.Clients {
+		if n < 1 || n > 15000 {
+			bad("--clients %d: want 1…15000 (one loadgen process, 20k fd limit)", n)
+		}
+	}
+	for _, r := range c.Rates {
+		if r <= 0 {
+			bad("--rates %g: want broadcasts per second above 0", r)
+		}
+	}
+	for _, s := range c.Sizes {
+		if s < 32 || s > 1<<20 {
+			bad("--sizes %d: want 32 B … 1 MiB (the payload carries a 32-byte header)", s)
+		}
+	}
+	if c.Senders < 0 {
+		bad("--senders %d: want 0 (all clients) or more", c.Senders)
+	}
+	if c.Duration < 500*time.Millisecond || c.CapDuration < 500*time.Millisecond {
+		bad("--duration/--cap-duration: want at least 500ms")
+	}
+	if c.Warmup < 0 || c.CapWarmup < 0 {
+		bad("--warmup: want 0 or more")
+	}
+	if c.Repeat < 1 || c.Repeat > 20 {
+		bad("--repeat %d: want 1…20", c.Repeat)
+	}
+	if c.SLO <= 0 {
+		bad("--slo %v: want a positive p99 bound such as 50ms", c.SLO)
+	}
+	if c.CapMaxSteps < 0 {
+		bad("--cap-steps %d: want 0 (skip the capacity search) or more", c.CapMaxSteps)
+	}
+	if c.CapMaxSteps > 0 && (c.CapClients < 1 || c.CapClients > 15000 || c.CapStartRate <= 0) {
+		bad("--cap-clients %d / --cap-start-rate %g: want 1…15000 clients and a positive rate", c.CapClients, c.CapStartRate)
+	}
+	if c.CapTolerance <= 0 || c.CapTolerance >= 1 {
+		bad("--cap-tolerance %g: want a fraction such as 0.15", c.CapTolerance)
+	}
+	if c.IdleConns < 0 || c.IdleConns > 15000 {
+		bad("--idle-conns %d: want 0…15000 (20k fd limit per process)", c.IdleConns)
+	}
+	if !c.NoPin && (c.ServerCPU < 0 || c.LoadgenCPU < 0 || c.ServerCPU == c.LoadgenCPU) {
+		bad("--server-cpu %d / --loadgen-cpu %d: want two different CPUs (or --no-pin)", c.ServerCPU, c.LoadgenCPU)
+	}
+	if slices.Contains(c.ServerArgs, "--addr") {
+		bad("--server-arg --addr: the bench chooses the address")
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,24 @@
+// Package bench is wsbench's benchmark matrix: `make bench` and
+// `go run ./scripts/bench`. It measures our server and the Node `ws`
+// chat-room server one at a time on loopback, with the loadgen as the
+// client, and writes everything into one results directory.
+//
+// The pieces, in the order a run uses them:
+//   - config.go: what to run (matrix, capacity search, idle connections),
+//     with a Quick preset for `make bench-quick`.
+//   - proc.go: starting a server pinned to its CPU (taskset, GOMAXPROCS=1),
+//     waiting for it, and reading its resources from /proc and /metrics.
+//   - loadgen.go: one loadgen run pinned to the other CPU, its report and
+//     its own CPU time.
+//   - capacity.go: the capacity search — double the rate until the SLO or
+//     delivery fails, then bisect — as a pure function of a probe.
+//   - idle.go: N idle WebSocket connections (a subprocess of the bench
+//     binary) to measure server memory per connection.
+//   - summary.go and charts.go: runs.json, summary.md and the plots;
+//     machine.go: machine.txt.
+//   - progress.go: "step i/N, ETA" lines on stderr.
+//   - bench.go: Run, which ties them together.
+//
+// A server is started afresh for every loadgen run, so each run's peak RSS
+// (VmHWM) and CPU seconds (utime+stime) are its own.
+package bench

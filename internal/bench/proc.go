@@ -1,0 +1,321 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// clockTicks is USER_HZ, the unit of utime and stime in /proc/PID/stat; it
+// is 100 on every Linux architecture Go supports.
+const clockTicks = 100
+
+// ProcStats are a process's resources read from /proc.
+type ProcStats struct {
+	RSSKiB     int64   // VmRSS
+	PeakRSSKiB int64   // VmHWM
+	CPUSeconds float64 // utime + stime
+	Threads    int
+}
+
+// ReadProcStats reads /proc/PID/status and /proc/PID/stat.
+func ReadProcStats(pid int) (ProcStats, error) {
+	var s ProcStats
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return s, err
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		f := strings.Fields(v)
+		if len(f) == 0 {
+			continue
+		}
+		n, _ := strconv.ParseInt(f[0], 10, 64)
+		switch k {
+		case "VmRSS":
+			s.RSSKiB = n
+		case "VmHWM":
+			s.PeakRSSKiB = n
+		case "Threads":
+			s.Threads = int(n)
+		}
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return s, err
+	}
+	cpu, err := parseStatCPU(string(stat))
+	if err != nil {
+		return s, fmt.Errorf("/proc/%d/stat: %w", pid, err)
+	}
+	s.CPUSeconds = cpu
+	return s, nil
+}
+
+// parseStatCPU returns utime+stime in seconds from a /proc/PID/stat line.
+// The command name (field 2) may hold spaces, so fields are counted from
+// its closing parenthesis: utime and stime are fields 14 and 15.
+func parseStatCPU(stat string) (float64, error) {
+	i := strings.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0, errors.New("no command name")
+	}
+	f := strings.Fields(stat[i+1:])
+	if len(f) < 13 {
+		return 0, fmt.Errorf("%d fields after the command name; want at least 13", len(f))
+	}
+	ut, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, err
+	}
+	return float64(ut+st) / clockTicks, nil
+}
+
+// Server is one running server under test.
+type Server struct {
+	Name string
+	URL  string // ws://127.0.0.1:PORT/
+	addr string
+	cmd  *exec.Cmd
+	logf *os.File
+	done chan struct{}
+	err  error // of Wait, valid after done is closed
+
+	mu            sync.Mutex
+	maxRSSKiB     int64
+	maxGoroutines int
+	stopSample    context.CancelFunc
+	sampled       sync.WaitGroup
+}
+
+// ServerSpec says how to start a server.
+type ServerSpec struct {
+	Name string
+	// Argv builds the command line for a listening address (host:port).
+	Argv func(addr string) []string
+	Env  []string
+	CPU  int // -1: no pinning
+	Log  string
+	// Metrics is whether the server has /metrics and /healthz.
+	Metrics bool
+}
+
+// freeAddr returns a loopback address with a free port.
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+// StartServer starts spec pinned to its CPU and waits until it accepts
+// connections (and, for ours, /healthz answers 200).
+func StartServer(ctx context.Context, spec ServerSpec) (*Server, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	argv := spec.Argv(addr)
+	if spec.CPU >= 0 {
+		argv = append([]string{"taskset", "-c", strconv.Itoa(spec.CPU)}, argv...)
+	}
+	logf, err := os.OpenFile(spec.Log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = append(os.Environ(), spec.Env...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	fmt.Fprintf(logf, "# %s\n", strings.Join(argv, " "))
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return nil, fmt.Errorf("start %s: %w", spec.Name, err)
+	}
+	s := &Server{Name: spec.Name, URL: "ws://" + addr + "/", addr: addr, cmd: cmd, logf: logf, done: make(chan struct{})}
+	go func() {
+		s.err = cmd.Wait()
+		close(s.done)
+	}()
+	if err := s.waitReady(ctx, spec.Metrics, 15*time.Second); err != nil {
+		s.Stop()
+		return nil, fmt.Errorf("%s did not start (log %s): %w", spec.Name, spec.Log, err)
+	}
+	sctx, cancel := context.WithCancel(context.Background())
+	s.stopSample = cancel
+	s.sampled.Add(1)
+	go s.sample(sctx, spec.Metrics)
+	return s, nil
+}
+
+func (s *Server) waitReady(ctx context.Context, health bool, total time.Duration) error {
+	deadline := time.Now().Add(total)
+	var last error
+	for time.Now().Before(deadline) {
+		select {
+		case <-s.done:
+			return fmt.Errorf("exited: %v", s.err)
+		case <-ctx.Done():
+			return ctx.Err()
+		default:
+		}
+		if health {
+			last = s.healthy()
+		} else {
+			var c net.Conn
+			c, last = net.DialTimeout("tcp", s.addr, time.Second)
+			if c != nil {
+				c.Close()
+			}
+		}
+		if last == nil {
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("not ready after %v: %w", total, last)
+}
+
+var httpClient = &http.Client{Timeout: 2 * time.Second}
+
+func (s *Server) healthy() error {
+	resp, err := httpClient.Get("http://" + s.addr + "/healthz")
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("/healthz: %s", resp.Status)
+	}
+	return nil
+}
+
+// Goroutines reads go_goroutines from the server's /metrics.
+func (s *Server) Goroutines() (int, error) {
+	resp, err := httpClient.Get("http://" + s.addr + "/metrics")
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	return parseGauge(resp.Body, "go_goroutines")
+}
+
+// parseGauge finds an unlabelled sample of name in Prometheus text format.
+func parseGauge(r io.Reader, name string) (int, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	for sc.Scan() {
+		line := sc.Bytes()
+		if !bytes.HasPrefix(line, []byte(name+" ")) {
+			continue
+		}
+		f := strings.Fields(string(line))
+		v, err := strconv.ParseFloat(f[1], 64)
+		if err != nil {
+			return 0, fmt.Errorf("%s: %w", name, err)
+		}
+		return int(v), nil
+	}
+	if err := sc.Err(); err != nil {
+		return 0, err
+	}
+	return 0, fmt.Errorf("%s not found in /metrics", name)
+}
+
+// sample records the highest RSS and goroutine count every 250 ms.
+func (s *Server) sample(ctx context.Context, metrics bool) {
+	defer s.sampled.Done()
+	t := time.NewTicker(250 * time.Millisecond)
+	defer t.Stop()
+	for {
+		if st, err := ReadProcStats(s.Pid()); err == nil {
+			s.mu.Lock()
+			s.maxRSSKiB = max(s.maxRSSKiB, st.RSSKiB)
+			s.mu.Unlock()
+		}
+		if metrics {
+			if g, err := s.Goroutines(); err == nil {
+				s.mu.Lock()
+				s.maxGoroutines = max(s.maxGoroutines, g)
+				s.mu.Unlock()
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Pid is the server's process id (taskset execs the server in place).
+func (s *Server) Pid() int { return s.cmd.Process.Pid }
+
+// ServerUsage is what one server used during one run.
+type ServerUsage struct {
+	PeakRSSKiB    int64   `json:"peak_rss_kib"`   // VmHWM at the end
+	CPUSeconds    float64 `json:"cpu_s"`          // utime+stime at the end
+	MaxGoroutines int     `json:"max_goroutines"` // highest go_goroutines seen (ours only)
+	Threads       int     `json:"threads"`
+}
+
+// Usage reads the server's resources now.
+func (s *Server) Usage() (ServerUsage, error) {
+	st, err := ReadProcStats(s.Pid())
+	if err != nil {
+		return ServerUsage{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return ServerUsage{PeakRSSKiB: max(st.PeakRSSKiB, s.maxRSSKiB), CPUSeconds: st.CPUSeconds, MaxGoroutines: s.maxGoroutines, Threads: st.Threads}, nil
+}
+
+// Stop sends SIGTERM, waits up to 5 s, then kills the process group. It is
+// idempotent.
+func (s *Server) Stop() {
+	if s.stopSample != nil {
+		s.stopSample()
+		s.sampled.Wait()
+	}
+	select {
+	case <-s.done:
+	default:
+		_ = s.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-s.done:
+		case <-time.After(5 * time.Second):
+			_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+			<-s.done
+		}
+	}
+	s.logf.Close()
+}
+
+// Exited reports whether the server has exited, and how.
+func (s *Server) Exited() (bool, error) {
+	select {
+	case <-s.done:
+		return true, s.err
+	default:
+		return false, nil
+	}
+}

@@ -1,0 +1,136 @@
+package bench
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Summary renders summary.md: capacity, memory per connection, the matrix,
+// every capacity step and the plots.
+func Summary(res Results, cfg Config, charts []Chart) string {
+	var b strings.Builder
+	m := res.Machine
+	fmt.Fprintf(&b, "# wsbench results: %s, %s\n\n", m.Host, m.Started.Format(time.RFC3339))
+	fmt.Fprintf(&b, "%s, %d cores, Linux %s, %s, Node %s, commit %s.  \n", m.CPUModel, m.Cores, m.Kernel, m.Go, m.Node, m.Commit)
+	fmt.Fprintf(&b, "CPU split: %s.  \n", m.Split)
+	fmt.Fprintf(&b, "Each run starts a fresh server on 127.0.0.1; the loadgen sends binary broadcasts on a fixed timetable (open model) and measures latency from the intended send time. Shared machine: treat differences under ~10 %% as noise unless repeated (--repeat).\n\n")
+	if res.Aborted != "" {
+		fmt.Fprintf(&b, "**The bench stopped early: %s.** The tables hold what was measured before.\n\n", res.Aborted)
+	}
+
+	if len(res.Capacity) > 0 {
+		fmt.Fprintf(&b, "## Capacity at p99 < %g ms with no loss\n\n", res.SLOMs)
+		b.WriteString("| server | clients | size | capacity (deliveries/s) | broadcasts/s | p99 there (ms) | first failing rate | why it failed | steps | search stopped |\n")
+		b.WriteString("|---|---:|---:|---:|---:|---:|---:|---|---:|---|\n")
+		for _, c := range res.Capacity {
+			fail, why := "–", "–"
+			if c.FailedRate > 0 {
+				fail = fmtRate(c.FailedRate) + "/s"
+				why = c.FailWhy
+				if c.GeneratorBound {
+					why += " (loadgen saturated: a lower bound for the server)"
+				}
+			}
+			fmt.Fprintf(&b, "| %s | %d | %d B | **%s** | %s | %s | %s | %s | %d | %s |\n",
+				c.Server, c.Clients, c.Size, si(c.DeliveriesPerS), fmtRate(c.BestRate), ms(c.P99Ms), fail, why, c.Steps, c.Limit)
+		}
+		if o, n := capOf(res, Ours), capOf(res, Node); o != nil && n != nil && n.DeliveriesPerS > 0 {
+			fmt.Fprintf(&b, "\nours / node capacity: **%.1f×** (aim: ≥ 5×)\n", o.DeliveriesPerS/n.DeliveriesPerS)
+		}
+		b.WriteString("\n")
+	}
+
+	if len(res.Idle) > 0 {
+		fmt.Fprintf(&b, "## Memory per idle connection\n\n")
+		b.WriteString("| server | connections | RSS before | RSS after | KiB per connection | goroutines before → after |\n")
+		b.WriteString("|---|---:|---:|---:|---:|---|\n")
+		for _, i := range res.Idle {
+			g := "–"
+			if i.GoroutinesAfter > 0 {
+				g = fmt.Sprintf("%d → %d", i.GoroutinesBefore, i.GoroutinesAfter)
+			}
+			conns := fmt.Sprintf("%d", i.Conns)
+			if i.Failed > 0 {
+				conns += fmt.Sprintf(" (%d failed: %s)", i.Failed, i.Note)
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | **%.2f** | %s |\n", i.Server, conns, kib(i.RSSBeforeKiB), kib(i.RSSAfterKiB), i.KiBPerConn, g)
+		}
+		if o, n := idleOf(res, Ours), idleOf(res, Node); o != nil && n != nil && o.KiBPerConn > 0 {
+			fmt.Fprintf(&b, "\nnode / ours memory per connection: **%.1f×** less for ours (aim: ≥ 3×)\n", n.KiBPerConn/o.KiBPerConn)
+		}
+		b.WriteString("\n")
+	}
+
+	if hasKind(res, "matrix") {
+		fmt.Fprintf(&b, "## Matrix (%s measured after %s warmup; latency in ms)\n\n", cfg.Duration, cfg.Warmup)
+		runTable(&b, res, "matrix")
+	}
+	if hasKind(res, "capacity") {
+		fmt.Fprintf(&b, "## Capacity search steps (%s each after %s warmup)\n\n", cfg.CapDuration, cfg.CapWarmup)
+		runTable(&b, res, "capacity")
+	}
+	if len(charts) > 0 {
+		b.WriteString("## Plots\n\n")
+		for _, c := range charts {
+			fmt.Fprintf(&b, "![%s](%s)  \n%s\n\n", c.Caption, c.Path, c.Caption)
+		}
+	}
+	b.WriteString("## Files\n\n")
+	b.WriteString("`matrix/<server>/c<clients>-r<rate>-s<size>-<repeat>.{json,hgrm,log}` and `capacity/<server>/stepNN-….{json,hgrm,log}` are the loadgen reports, HdrHistogram percentile files and loadgen logs; `runs.json` holds every run with the server's peak RSS (VmHWM), CPU seconds (utime+stime) and goroutines; `logs/` the server logs; `machine.txt` the machine.\n\n")
+	b.WriteString("Compare with another run: `go run ./loadgen compare results/baseline <this directory>`; draw any reports: `go run ./loadgen plot <reports…> -o latency.png`.\n")
+	return b.String()
+}
+
+func runTable(b *strings.Builder, res Results, kind string) {
+	b.WriteString("| server | clients | rate/s | size | offered/s | p50 | p99 | p99.9 | max | delivered/s | lost | server peak RSS | server CPU s | goroutines | loadgen CPU | result |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
+	for _, r := range res.Runs {
+		if r.Kind != kind {
+			continue
+		}
+		result := "pass"
+		if !r.Pass {
+			result = "fail: " + r.Why
+		}
+		g := "–"
+		if r.ServerUsage.MaxGoroutines > 0 {
+			g = fmt.Sprintf("%d", r.ServerUsage.MaxGoroutines)
+		}
+		name := r.Server
+		if r.Step > 0 {
+			name = fmt.Sprintf("%s #%d", r.Server, r.Step)
+		}
+		fmt.Fprintf(b, "| %s | %d | %s | %d | %s | %s | %s | %s | %s | %s | %d | %s | %.1f | %s | %.0f%% | %s |\n",
+			name, r.Clients, fmtRate(r.Rate), r.Size, si(r.OfferedPerS), ms(r.Latency.P50), ms(r.Latency.P99), ms(r.Latency.P999), ms(r.Latency.Max),
+			si(r.DeliveredPerS), r.Lost, kib(r.ServerUsage.PeakRSSKiB), r.ServerUsage.CPUSeconds, g, 100*r.LoadgenBusy(), result)
+	}
+	b.WriteString("\n")
+}
+
+func hasKind(res Results, kind string) bool {
+	for _, r := range res.Runs {
+		if r.Kind == kind {
+			return true
+		}
+	}
+	return false
+}
+
+func capOf(res Results, s string) *CapacityRecord {
+	for i := range res.Capacity {
+		if res.Capacity[i].Server == s {
+			return &res.Capacity[i]
+		}
+	}
+	return nil
+}
+
+func idleOf(res Results, s string) *IdleResult {
+	for i := range res.Idle {
+		if res.Idle[i].Server == s && res.Idle[i].Conns > 0 {
+			return &res.Idle[i]
+		}
+	}
+	return nil
+}

@@ -1,0 +1,93 @@
+// Command bench runs wsbench's benchmark matrix against our server and the
+// Node ws chat-room server (make bench, make bench-quick); see
+// scripts/BENCH.md. The logic lives in internal/bench.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/pflag"
+
+	"github.com/wsbench/wsbench/internal/bench"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if len(os.Args) > 1 && os.Args[1] == bench.IdleCommand {
+		os.Exit(bench.IdleMain(ctx, os.Args[2:], os.Stdout, os.Stderr, os.Stdin))
+	}
+	os.Exit(run(ctx, os.Args[1:]))
+}
+
+func run(ctx context.Context, args []string) int {
+	quick := false
+	for _, a := range args {
+		if a == "--quick" {
+			quick = true
+		}
+	}
+	cfg := bench.Default()
+	if quick {
+		cfg = bench.Quick()
+	}
+	fs := pflag.NewFlagSet("bench", pflag.ContinueOnError)
+	fs.Bool("quick", false, "the small matrix of make bench-quick (about 80 s) instead of the default (about 6 min)")
+	fs.StringVar(&cfg.Out, "out", "", "results directory (default results/<date>-<host>)")
+	fs.StringSliceVar(&cfg.Servers, "servers", cfg.Servers, "servers to measure: ours, node")
+	fs.IntSliceVar(&cfg.Clients, "clients", cfg.Clients, "matrix: client counts")
+	fs.Float64SliceVar(&cfg.Rates, "rates", cfg.Rates, "matrix: broadcasts per second (across all senders)")
+	fs.IntSliceVar(&cfg.Sizes, "sizes", cfg.Sizes, "matrix: payload sizes in bytes")
+	fs.IntVar(&cfg.Senders, "senders", cfg.Senders, "matrix: publishing clients per run (0 = all)")
+	fs.DurationVar(&cfg.Duration, "duration", cfg.Duration, "matrix: measured time per run")
+	fs.DurationVar(&cfg.Warmup, "warmup", cfg.Warmup, "matrix: unmeasured time before it")
+	fs.IntVar(&cfg.Repeat, "repeat", cfg.Repeat, "run the matrix this many times (gives loadgen compare a noise range)")
+	fs.DurationVar(&cfg.SLO, "slo", cfg.SLO, "capacity: p99 must stay under this")
+	fs.IntVar(&cfg.CapClients, "cap-clients", cfg.CapClients, "capacity: clients (the rate is searched)")
+	fs.IntVar(&cfg.CapSize, "cap-size", cfg.CapSize, "capacity: payload bytes")
+	fs.Float64Var(&cfg.CapStartRate, "cap-start-rate", cfg.CapStartRate, "capacity: first rate tried (broadcasts/s); doubled while steps pass")
+	fs.IntVar(&cfg.CapMaxSteps, "cap-steps", cfg.CapMaxSteps, "capacity: most steps per server (0 skips the search)")
+	fs.Float64Var(&cfg.CapTolerance, "cap-tolerance", cfg.CapTolerance, "capacity: stop bisecting when failing/passing rates are this close (fraction)")
+	fs.DurationVar(&cfg.CapDuration, "cap-duration", cfg.CapDuration, "capacity: measured time per step")
+	fs.DurationVar(&cfg.CapWarmup, "cap-warmup", cfg.CapWarmup, "capacity: warmup per step")
+	fs.IntVar(&cfg.IdleConns, "idle-conns", cfg.IdleConns, "idle connections for memory per connection (0 skips)")
+	fs.IntVar(&cfg.ServerCPU, "server-cpu", cfg.ServerCPU, "CPU the server is pinned to")
+	fs.IntVar(&cfg.LoadgenCPU, "loadgen-cpu", cfg.LoadgenCPU, "CPU the loadgen is pinned to")
+	fs.BoolVar(&cfg.NoPin, "no-pin", cfg.NoPin, "do not pin with taskset")
+	fs.StringArrayVar(&cfg.ServerArgs, "server-arg", cfg.ServerArgs, "extra flag for our server (repeatable), e.g. --server-arg=--send-queue=256")
+	fs.Float64Var(&cfg.Ramp, "ramp", cfg.Ramp, "loadgen --ramp, new connections per second (0 = its default)")
+	fs.SortFlags = false
+	fs.Usage = func() {
+		fmt.Fprintf(os.Stderr, "usage: go run ./scripts/bench [--quick] [flags]\n\nMeasures our server and the Node ws server one at a time on loopback: a\nclients × rate × size matrix, a capacity search at p99 < --slo, and memory\nper idle connection. Writes results/<date>-<host>/. See scripts/BENCH.md.\n\n%s", fs.FlagUsages())
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintf(os.Stderr, "bench: %v (see --help)\n", err)
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "bench: unexpected arguments %q (see --help)\n", fs.Args())
+		return 2
+	}
+	if err := cfg.Validate(); err != nil {
+		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+		return 2
+	}
+	self, err := os.Executable()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+		return 1
+	}
+	if err := bench.Run(ctx, cfg, bench.Env{Self: self, Stderr: os.Stderr, Stdout: os.Stdout}); err != nil {
+		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+		return 1
+	}
+	return 0
+}
