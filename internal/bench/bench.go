@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -73,6 +74,7 @@ type CapacityRecord struct {
 // Results is runs.json: everything one bench run measured.
 type Results struct {
 	Machine  Machine          `json:"machine"`
+	Config   Config           `json:"config"`
 	SLOMs    float64          `json:"slo_ms"`
 	Runs     []RunRecord      `json:"runs"`
 	Capacity []CapacityRecord `json:"capacity"`
@@ -107,7 +109,6 @@ func DefaultOut(now time.Time) string {
 type bench struct {
 	cfg     Config
 	env     Env
-	bins    string
 	gen     Generator
 	prog    *Progress
 	res     Results
@@ -139,6 +140,7 @@ func Run(ctx context.Context, cfg Config, env Env) error {
 	}
 	b := &bench{cfg: cfg, env: env}
 	b.res.SLOMs = float64(cfg.SLO) / float64(time.Millisecond)
+	b.res.Config = cfg
 	b.res.Machine = DescribeMachine(cfg)
 	if err := os.WriteFile(filepath.Join(cfg.Out, "machine.txt"), []byte(b.res.Machine.Text()), 0o644); err != nil {
 		return err
@@ -148,14 +150,25 @@ func Run(ctx context.Context, cfg Config, env Env) error {
 		return err
 	}
 	defer os.RemoveAll(bins)
-	b.bins = bins
-	fmt.Fprintf(env.Stderr, "[bench] building server and loadgen into %s\n", bins)
-	build := exec.CommandContext(ctx, "go", "build", "-o", bins+string(filepath.Separator), "./server", "./loadgen")
-	build.Stdout, build.Stderr = env.Stderr, env.Stderr
-	if err := build.Run(); err != nil {
-		return fmt.Errorf("go build ./server ./loadgen: %w", err)
+	var pkgs []string
+	if cfg.LoadgenBin == "" {
+		pkgs = append(pkgs, "./loadgen")
+		cfg.LoadgenBin = filepath.Join(bins, "loadgen")
 	}
-	b.gen = Generator{Bin: filepath.Join(bins, "loadgen"), CPU: cfg.pin(cfg.LoadgenCPU)}
+	if cfg.ServerBin == "" && slices.Contains(cfg.Servers, Ours) {
+		pkgs = append(pkgs, "./server")
+		cfg.ServerBin = filepath.Join(bins, "server")
+	}
+	if len(pkgs) > 0 {
+		fmt.Fprintf(env.Stderr, "[bench] go build %s into %s\n", strings.Join(pkgs, " "), bins)
+		build := exec.CommandContext(ctx, "go", append([]string{"build", "-o", bins + string(filepath.Separator)}, pkgs...)...)
+		build.Stdout, build.Stderr = env.Stderr, env.Stderr
+		if err := build.Run(); err != nil {
+			return fmt.Errorf("go build %s: %w", strings.Join(pkgs, " "), err)
+		}
+	}
+	b.cfg = cfg
+	b.gen = Generator{Bin: cfg.LoadgenBin, CPU: cfg.pin(cfg.LoadgenCPU)}
 	err = b.run(ctx)
 	if err != nil {
 		b.res.Aborted = err.Error()
@@ -216,7 +229,7 @@ func (b *bench) spec(name string, log string) ServerSpec {
 	return ServerSpec{
 		Name: Ours,
 		Argv: func(addr string) []string {
-			return append([]string{filepath.Join(b.bins, "server"), "--addr", addr}, b.cfg.ServerArgs...)
+			return append([]string{b.cfg.ServerBin, "--addr", addr}, b.cfg.ServerArgs...)
 		},
 		Env:     []string{"GOMAXPROCS=1"},
 		CPU:     b.cfg.pin(b.cfg.ServerCPU),
@@ -450,16 +463,38 @@ func (b *bench) write() error {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	plots, perr := Charts(out, b.res)
-	md := Summary(b.res, b.cfg, plots)
+	return render(out, b.res, b.env)
+}
+
+// render writes the plots and summary.md of res into out.
+func render(out string, res Results, env Env) error {
+	plots, perr := Charts(out, res)
+	md := Summary(res, res.Config, plots)
 	if err := os.WriteFile(filepath.Join(out, "summary.md"), []byte(md), 0o644); err != nil {
 		return err
 	}
-	if b.env.Stdout != nil {
-		fmt.Fprint(b.env.Stdout, md)
+	if env.Stdout != nil {
+		fmt.Fprint(env.Stdout, md)
 	}
-	fmt.Fprintf(b.env.Stderr, "[bench] wrote %s (summary.md, runs.json, machine.txt, plots/)\n", out)
+	fmt.Fprintf(env.Stderr, "[bench] wrote %s (summary.md, runs.json, machine.txt, plots/)\n", out)
 	return perr
+}
+
+// Replot redraws the plots and summary.md of a results directory from its
+// runs.json, e.g. after a change to the charts.
+func Replot(dir string, env Env) error {
+	b, err := os.ReadFile(filepath.Join(dir, "runs.json"))
+	if err != nil {
+		return err
+	}
+	var res Results
+	if err := json.Unmarshal(b, &res); err != nil {
+		return fmt.Errorf("%s/runs.json: %w", dir, err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "plots"), 0o755); err != nil {
+		return err
+	}
+	return render(dir, res, env)
 }
 
 func fmtRate(r float64) string { return strconv.FormatFloat(r, 'f', -1, 64) }

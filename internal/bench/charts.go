@@ -118,25 +118,18 @@ func hist(out string, r RunRecord) *hdrhistogram.Histogram {
 
 func p99Chart(res Results) (*gplot.Plot, error) {
 	var lines []plot.Line
-	lo, hi := 0.0, 0.0
 	for _, s := range serversOf(res) {
 		var xys plotter.XYs
 		for _, r := range res.Runs {
 			if r.Kind == "capacity" && r.Server == s && r.Latency.Count > 0 {
 				xys = append(xys, plotter.XY{X: r.OfferedPerS, Y: r.Latency.P99})
-				if lo == 0 || r.OfferedPerS < lo {
-					lo = r.OfferedPerS
-				}
-				hi = max(hi, r.OfferedPerS)
 			}
 		}
 		sort.Slice(xys, func(i, j int) bool { return xys[i].X < xys[j].X })
 		lines = append(lines, plot.Line{Label: s, XYs: xys})
 	}
-	if hi > 0 {
-		lines = append(lines, plot.Line{Label: fmt.Sprintf("SLO %g ms", res.SLOMs), XYs: plotter.XYs{{X: lo, Y: res.SLOMs}, {X: hi, Y: res.SLOMs}}})
-	}
-	return plot.Lines(plot.Axes{Title: "p99 against load", X: "offered deliveries per second (clients × broadcasts/s)", Y: "p99 latency (ms)", LogX: true, LogY: true}, lines)
+	return plot.Lines(plot.Axes{Title: "p99 against load", X: "offered deliveries per second (clients × broadcasts/s)", Y: "p99 latency (ms)",
+		LogX: true, LogY: true, Ref: res.SLOMs, RefLabel: fmt.Sprintf("SLO %g ms", res.SLOMs)}, lines)
 }
 
 func serversOf(res Results) []string {

@@ -52,6 +52,8 @@ type Config struct {
 	NoPin      bool
 
 	ServerArgs []string // extra flags for our server
+	ServerBin  string   // prebuilt server binary; "" = go build ./server
+	LoadgenBin string   // prebuilt loadgen binary; "" = go build ./loadgen
 	NodeDir    string   // folder holding server.js; default scripts/node-ws
 	Ramp       float64  // loadgen --ramp (connections per second); 0 = its default
 	Pprof      bool     // profile our server at its capacity point

@@ -2,8 +2,11 @@ package plot
 
 import (
 	"fmt"
+	"image/color"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -28,6 +31,10 @@ type Line struct {
 type Axes struct {
 	Title, X, Y string
 	LogX, LogY  bool
+	// Ref, when RefLabel is set, draws a dashed grey horizontal line at
+	// y = Ref across the data, such as an SLO.
+	Ref      float64
+	RefLabel string
 }
 
 // Lines draws each line with its points marked, e.g. p99 against offered
@@ -39,7 +46,7 @@ func Lines(a Axes, lines []Line) (*plot.Plot, error) {
 	p.Y.Label.Text = a.Y
 	if a.LogX {
 		p.X.Scale = plot.LogScale{}
-		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
+		p.X.Tick.Marker = SITicks{}
 	}
 	if a.LogY {
 		p.Y.Scale = plot.LogScale{}
@@ -67,7 +74,54 @@ func Lines(a Axes, lines []Line) (*plot.Plot, error) {
 	if drawn == 0 {
 		return nil, ErrNoData
 	}
+	if a.RefLabel != "" {
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for _, ln := range lines {
+			for _, xy := range ln.XYs {
+				lo, hi = math.Min(lo, xy.X), math.Max(hi, xy.X)
+			}
+		}
+		ref, err := plotter.NewLine(plotter.XYs{{X: lo, Y: a.Ref}, {X: hi, Y: a.Ref}})
+		if err != nil {
+			return nil, err
+		}
+		ref.LineStyle.Color = color.Gray{Y: 110}
+		ref.LineStyle.Dashes = []vg.Length{vg.Points(6), vg.Points(4)}
+		ref.LineStyle.Width = vg.Points(1)
+		p.Add(ref)
+		p.Legend.Add(a.RefLabel, ref)
+	}
 	return p, nil
+}
+
+// SITicks labels a log-scale count axis at 1-2-5 steps with k and M
+// suffixes (20k, 50k, 100k, 1M).
+type SITicks struct{}
+
+// Ticks implements plot.Ticker.
+func (SITicks) Ticks(min, max float64) []plot.Tick {
+	var out []plot.Tick
+	for e := math.Floor(math.Log10(min)); e <= math.Ceil(math.Log10(max)); e++ {
+		for _, m := range []float64{1, 2, 5} {
+			v := m * math.Pow(10, e)
+			if v < min*0.999 || v > max*1.001 {
+				continue
+			}
+			out = append(out, plot.Tick{Value: v, Label: siLabel(v)})
+		}
+	}
+	return out
+}
+
+func siLabel(v float64) string {
+	switch {
+	case v >= 1e6:
+		return strconv.FormatFloat(v/1e6, 'g', 3, 64) + "M"
+	case v >= 1e3:
+		return strconv.FormatFloat(v/1e3, 'g', 3, 64) + "k"
+	default:
+		return strconv.FormatFloat(v, 'g', 3, 64)
+	}
 }
 
 // Bar is one labelled value of a Bars chart.

@@ -60,7 +60,10 @@ func run(ctx context.Context, args []string) int {
 	fs.IntVar(&cfg.LoadgenCPU, "loadgen-cpu", cfg.LoadgenCPU, "CPU the loadgen is pinned to")
 	fs.BoolVar(&cfg.NoPin, "no-pin", cfg.NoPin, "do not pin with taskset")
 	fs.StringArrayVar(&cfg.ServerArgs, "server-arg", cfg.ServerArgs, "extra flag for our server (repeatable), e.g. --server-arg=--send-queue=256")
+	fs.StringVar(&cfg.ServerBin, "server-bin", "", "prebuilt server binary (default: go build ./server)")
+	fs.StringVar(&cfg.LoadgenBin, "loadgen-bin", "", "prebuilt loadgen binary (default: go build ./loadgen)")
 	fs.Float64Var(&cfg.Ramp, "ramp", cfg.Ramp, "loadgen --ramp, new connections per second (0 = its default)")
+	replot := fs.String("replot", "", "only redraw plots and summary.md of an existing results directory from its runs.json")
 	fs.SortFlags = false
 	fs.Usage = func() {
 		fmt.Fprintf(os.Stderr, "usage: go run ./scripts/bench [--quick] [flags]\n\nMeasures our server and the Node ws server one at a time on loopback: a\nclients × rate × size matrix, a capacity search at p99 < --slo, and memory\nper idle connection. Writes results/<date>-<host>/. See scripts/BENCH.md.\n\n%s", fs.FlagUsages())
@@ -75,6 +78,13 @@ func run(ctx context.Context, args []string) int {
 	if fs.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "bench: unexpected arguments %q (see --help)\n", fs.Args())
 		return 2
+	}
+	if *replot != "" {
+		if err := bench.Replot(*replot, bench.Env{Stderr: os.Stderr}); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+			return 1
+		}
+		return 0
 	}
 	if err := cfg.Validate(); err != nil {
 		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
