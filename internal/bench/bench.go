@@ -79,6 +79,7 @@ type Results struct {
 	Runs     []RunRecord      `json:"runs"`
 	Capacity []CapacityRecord `json:"capacity"`
 	Idle     []IdleResult     `json:"idle"`
+	Profile  *Profile         `json:"profile,omitempty"`
 	Aborted  string           `json:"aborted,omitempty"`
 }
 
@@ -261,6 +262,10 @@ func (b *bench) run(ctx context.Context) error {
 		steps += c.Repeat * len(c.Servers)
 		total += time.Duration(c.Repeat*len(c.Servers)) * est(l)
 	}
+	if c.Pprof && c.CapMaxSteps > 0 && slices.Contains(c.Servers, Ours) {
+		steps++
+		total += b.capEst
+	}
 	steps += c.CapMaxSteps * len(c.Servers)
 	total += time.Duration(c.CapMaxSteps*len(c.Servers)) * b.capEst
 	if c.IdleConns > 0 {
@@ -289,6 +294,18 @@ func (b *bench) run(ctx context.Context) error {
 		for _, s := range c.Servers {
 			if err := b.capacity(ctx, s, capLoad); err != nil {
 				return err
+			}
+		}
+		if cr := capOf(b.res, Ours); c.Pprof && cr != nil {
+			l := capLoad
+			// Where it failed shows what limits us; else where it passed.
+			l.Rate = cr.FailedRate
+			if l.Rate == 0 {
+				l.Rate = cr.BestRate
+			}
+			if l.Rate > 0 {
+				p := b.profile(ctx, l)
+				b.res.Profile = &p
 			}
 		}
 	}

@@ -62,6 +62,14 @@ func Summary(res Results, cfg Config, charts []Chart) string {
 		b.WriteString("\n")
 	}
 
+	if p := res.Profile; p != nil {
+		fmt.Fprintf(&b, "## CPU profile of ours at %s deliveries/s (%d clients × %s/s)\n\n", si(float64(p.Clients)*p.Rate), p.Clients, fmtRate(p.Rate))
+		if p.Err != "" {
+			fmt.Fprintf(&b, "Profiling failed: %s\n\n", p.Err)
+		} else {
+			fmt.Fprintf(&b, "`%s` (`go tool pprof -top`, first lines; full list in profile-ours.txt):\n\n```\n%s```\n\n", p.Path, firstLines(p.Top, 22))
+		}
+	}
 	if hasKind(res, "matrix") {
 		fmt.Fprintf(&b, "## Matrix (%s measured after %s warmup; latency in ms)\n\n", cfg.Duration, cfg.Warmup)
 		runTable(&b, res, "matrix")
@@ -133,4 +141,12 @@ func idleOf(res Results, s string) *IdleResult {
 		}
 	}
 	return nil
+}
+
+func firstLines(s string, n int) string {
+	lines := strings.SplitAfter(s, "\n")
+	if len(lines) > n {
+		lines = lines[:n]
+	}
+	return strings.Join(lines, "")
 }

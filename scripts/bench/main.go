@@ -62,6 +62,7 @@ func run(ctx context.Context, args []string) int {
 	fs.StringArrayVar(&cfg.ServerArgs, "server-arg", cfg.ServerArgs, "extra flag for our server (repeatable), e.g. --server-arg=--send-queue=256")
 	fs.StringVar(&cfg.ServerBin, "server-bin", "", "prebuilt server binary (default: go build ./server)")
 	fs.StringVar(&cfg.LoadgenBin, "loadgen-bin", "", "prebuilt loadgen binary (default: go build ./loadgen)")
+	fs.BoolVar(&cfg.Pprof, "pprof", cfg.Pprof, "after the capacity search, profile our server (--pprof) at its first failing rate into profile-ours.{pprof,txt}")
 	fs.Float64Var(&cfg.Ramp, "ramp", cfg.Ramp, "loadgen --ramp, new connections per second (0 = its default)")
 	replot := fs.String("replot", "", "only redraw plots and summary.md of an existing results directory from its runs.json")
 	fs.SortFlags = false
