@@ -227,6 +227,13 @@ func TestGoldenOutput(t *testing.T) {
 			}
 		}
 		fixtures(t, "testdata")
+		for side, kib := range map[string]string{"old": "4.1", "new": "4.5"} {
+			runs := `{"capacity":[{"server":"ours","clients":1000,"size":64,"deliveries_per_s":600000,"p99_ms":20}],` +
+				`"idle":[{"server":"ours","conns":10000,"kib_per_conn":` + kib + `}],"runs":[]}`
+			if err := os.WriteFile(filepath.Join("testdata", side, "runs.json"), []byte(runs), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 	var out, errb bytes.Buffer
 	code := Main([]string{"testdata/old", "testdata/new"}, &out, &errb)

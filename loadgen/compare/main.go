@@ -116,6 +116,9 @@ func Run(cfg Config, w io.Writer) (bool, error) {
 	if common == 0 {
 		return false, fmt.Errorf("%w (%d reports in %s, %d in %s)", ErrNothingInCommon, len(old), cfg.Old, len(new), cfg.New)
 	}
+	if err := WriteBench(w, cfg.Old, cfg.New); err != nil {
+		return false, err
+	}
 	t, err := Write(w, "OLD", "NEW", results, cfg.Options)
 	if err != nil {
 		return false, err
