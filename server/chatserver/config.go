@@ -1,0 +1,99 @@
+package chatserver
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Defaults used by DefaultConfig and documented in the command's --help.
+const (
+	DefaultAddr             = ":8181"
+	DefaultPingInterval     = 25 * time.Second
+	DefaultPongTimeout      = 60 * time.Second
+	DefaultMaxMessage       = 64 << 10
+	DefaultMaxConns         = 10000
+	DefaultSendQueue        = 256
+	DefaultShutdownGrace    = 5 * time.Second
+	DefaultHandshakeTimeout = 5 * time.Second
+	DefaultWriteTimeout     = 10 * time.Second
+	DefaultCloseTimeout     = 3 * time.Second
+)
+
+// Config holds every setting of a Server; each field is one command-line
+// flag. The zero value is not useful: start from DefaultConfig.
+type Config struct {
+	Addr             string        // listen address (ListenAndServe / Run)
+	PingInterval     time.Duration // server pings every peer at this period; 0 disables
+	PongTimeout      time.Duration // a peer that sends nothing for this long is dropped; 0 disables
+	MaxMessage       int64         // largest message accepted, in bytes (also across fragments)
+	MaxConns         int           // open WebSocket connections; more are refused with 503
+	SendQueue        int           // frames queued per connection before it is closed as slow (1008)
+	Origins          []string      // allowed Origin header values; empty allows all, "*" too
+	PushInterval     time.Duration // server pushes a text message to every client at this period; 0 = off
+	ShutdownGrace    time.Duration // how long Shutdown waits for clients to answer 1001
+	Pprof            bool          // serve /debug/pprof/
+	TrustProxy       bool          // log the client IP from X-Forwarded-For
+	HandshakeTimeout time.Duration // time allowed to send the HTTP request headers
+	WriteTimeout     time.Duration // a write that takes longer closes the receiver as slow
+	CloseTimeout     time.Duration // how long to wait for the peer's close frame after ours
+	AppHeartbeat     bool          // answer a text "__ping__" with "__pong__" to the sender only
+}
+
+// DefaultConfig returns the configuration the server command starts from.
+func DefaultConfig() Config {
+	return Config{
+		Addr:             DefaultAddr,
+		PingInterval:     DefaultPingInterval,
+		PongTimeout:      DefaultPongTimeout,
+		MaxMessage:       DefaultMaxMessage,
+		MaxConns:         DefaultMaxConns,
+		SendQueue:        DefaultSendQueue,
+		ShutdownGrace:    DefaultShutdownGrace,
+		HandshakeTimeout: DefaultHandshakeTimeout,
+		WriteTimeout:     DefaultWriteTimeout,
+		CloseTimeout:     DefaultCloseTimeout,
+		AppHeartbeat:     true,
+	}
+}
+
+// Validate reports the first setting that cannot work, saying what to do.
+func (c Config) Validate() error {
+	var errs []error
+	neg := func(name string, d time.Duration) {
+		if d < 0 {
+			errs = append(errs, fmt.Errorf("--%s %v is negative; use 0 to disable or a positive duration", name, d))
+		}
+	}
+	pos := func(name string, d time.Duration) {
+		if d <= 0 {
+			errs = append(errs, fmt.Errorf("--%s %v must be a positive duration such as 5s", name, d))
+		}
+	}
+	neg("ping-interval", c.PingInterval)
+	neg("pong-timeout", c.PongTimeout)
+	neg("push-interval", c.PushInterval)
+	neg("shutdown-grace", c.ShutdownGrace)
+	pos("handshake-timeout", c.HandshakeTimeout)
+	pos("write-timeout", c.WriteTimeout)
+	pos("close-timeout", c.CloseTimeout)
+	if c.PingInterval > 0 && c.PongTimeout > 0 && c.PongTimeout <= c.PingInterval {
+		errs = append(errs, fmt.Errorf("--pong-timeout %v must be longer than --ping-interval %v, or peers that only answer pings get dropped", c.PongTimeout, c.PingInterval))
+	}
+	if c.MaxMessage < 1 {
+		errs = append(errs, fmt.Errorf("--max-message %d must be at least 1 byte", c.MaxMessage))
+	}
+	if c.MaxConns < 1 {
+		errs = append(errs, fmt.Errorf("--max-conns %d must be at least 1", c.MaxConns))
+	}
+	if c.SendQueue < 1 {
+		errs = append(errs, fmt.Errorf("--send-queue %d must be at least 1 frame", c.SendQueue))
+	}
+	for _, o := range c.Origins {
+		if o != "*" && !strings.Contains(o, "://") {
+			errs = append(errs, fmt.Errorf("--origins entry %q is not an origin; write it as scheme://host[:port], e.g. http://localhost:8181", o))
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,357 @@
+package chatserver
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/gobwas/ws"
+
+	"github.com/wsbench/wsbench/server/frame"
+)
+
+// conn is one upgraded WebSocket connection. Its reader goroutine (readLoop)
+// owns the socket's read side and its final Close; a writer goroutine
+// (writeLoop) runs only while the send queue is non-empty. enqueue and
+// closeWith may be called from any goroutine.
+type conn struct {
+	s      *Server
+	nc     net.Conn
+	in     inbound
+	fr     *frame.Reader
+	room   string
+	ip     string
+	opened time.Time
+	idx    int // position in the room's member list, guarded by room.mu
+
+	mu           sync.Mutex
+	queue        [][]byte      // frames waiting for the writer
+	spare        [][]byte      // the writer's previous batch, reused
+	writing      bool          // a writer goroutine is running
+	closing      bool          // our close frame is queued (last in queue)
+	closeTaken   bool          // the writer has taken the close frame
+	closeWritten chan struct{} // closed once the close frame is written or writing failed
+	closeSig     bool          // closeWritten is closed
+	dead         bool          // the socket is closed; nothing more is queued
+	sentCode     ws.StatusCode // close code we sent (0 none)
+	sentReason   string
+	recvCode     ws.StatusCode // close code the peer sent (0 none or empty)
+	recvReason   string
+	gotClose     bool
+	endReason    string // why the connection ended, for the log
+	force        *time.Timer
+}
+
+// inbound reads the socket, first serving bytes the HTTP server had already
+// buffered past the request, and extends the read deadline on every read:
+// any inbound byte proves the peer alive.
+type inbound struct {
+	nc      net.Conn
+	pending []byte
+	idle    time.Duration // 0: no read deadline
+}
+
+func (r *inbound) Read(p []byte) (int, error) {
+	if len(r.pending) > 0 {
+		n := copy(p, r.pending)
+		r.pending = r.pending[n:]
+		if len(r.pending) == 0 {
+			r.pending = nil
+		}
+		return n, nil
+	}
+	if r.idle > 0 {
+		r.nc.SetReadDeadline(time.Now().Add(r.idle))
+	}
+	return r.nc.Read(p)
+}
+
+func (s *Server) newConn(nc net.Conn, pending []byte, room, ip string) *conn {
+	c := &conn{s: s, nc: nc, room: room, ip: ip, opened: time.Now(), idx: -1}
+	c.in = inbound{nc: nc, pending: pending, idle: s.cfg.PongTimeout}
+	c.fr = frame.NewReader(&c.in, s.cfg.MaxMessage)
+	return c
+}
+
+// enqueue queues frame f for writing. It returns false when the connection
+// is closing or closed. A full queue closes the connection as a slow
+// consumer (1008) instead of waiting.
+func (c *conn) enqueue(f []byte) bool {
+	c.mu.Lock()
+	if c.closing || c.dead {
+		c.mu.Unlock()
+		return false
+	}
+	if len(c.queue) >= c.s.cfg.SendQueue {
+		clear(c.queue)
+		c.queue = c.queue[:0]
+		c.beginCloseLocked(ws.StatusPolicyViolation, "slow consumer")
+		c.endReason = "slow consumer: send queue full"
+		c.armForceLocked()
+		c.mu.Unlock()
+		c.s.m.slowConsumer.WithLabelValues("queue").Inc()
+		return false
+	}
+	c.queue = append(c.queue, f)
+	c.startWriterLocked()
+	c.mu.Unlock()
+	return true
+}
+
+func (c *conn) startWriterLocked() {
+	if !c.writing {
+		c.writing = true
+		c.s.wg.Add(1)
+		go c.writeLoop()
+	}
+}
+
+// beginCloseLocked queues our close frame as the last frame of the queue.
+func (c *conn) beginCloseLocked(code ws.StatusCode, reason string) {
+	c.closing = true
+	c.closeWritten = make(chan struct{})
+	c.sentCode, c.sentReason = code, reason
+	c.queue = append(c.queue, frame.EncodeClose(code, reason))
+	c.s.m.closeSent.WithLabelValues(codeLabel(uint16(code))).Inc()
+	c.startWriterLocked()
+}
+
+// armForceLocked closes the socket if the peer has not completed the close
+// handshake in time after a close we started.
+func (c *conn) armForceLocked() {
+	if c.force == nil {
+		c.force = time.AfterFunc(c.s.cfg.WriteTimeout+c.s.cfg.CloseTimeout, func() { c.nc.Close() })
+	}
+}
+
+// closeWith starts a server-initiated close handshake (shutdown, ...). The
+// close frame is written after the frames already queued, never in the
+// middle of one.
+func (c *conn) closeWith(code ws.StatusCode, reason string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closing || c.dead {
+		return
+	}
+	c.beginCloseLocked(code, reason)
+	c.armForceLocked()
+}
+
+func (c *conn) signalCloseLocked() {
+	if c.closeWritten != nil && !c.closeSig {
+		c.closeSig = true
+		close(c.closeWritten)
+	}
+}
+
+// writeLoop writes queued frames in batches until the queue is empty.
+func (c *conn) writeLoop() {
+	defer c.s.wg.Done()
+	for {
+		c.mu.Lock()
+		if len(c.queue) == 0 || c.dead {
+			c.writing = false
+			if cap(c.queue) > 16 {
+				c.queue = nil // don't keep a large array while idle
+			}
+			c.mu.Unlock()
+			return
+		}
+		batch := c.queue
+		c.queue, c.spare = c.spare[:0], nil
+		withClose := c.closing && !c.closeTaken
+		if withClose {
+			c.closeTaken = true
+		}
+		c.mu.Unlock()
+
+		c.nc.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
+		var n int64
+		var err error
+		if len(batch) == 1 {
+			var m int
+			m, err = c.nc.Write(batch[0])
+			n = int64(m)
+		} else {
+			bufs := net.Buffers(batch)
+			n, err = bufs.WriteTo(c.nc)
+		}
+		c.s.m.bytesOut.Add(float64(n))
+		clear(batch)
+		c.mu.Lock()
+		if cap(batch) <= 16 {
+			c.spare = batch[:0]
+		}
+		if err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) && !c.dead {
+				c.endReason = "slow consumer: write deadline missed"
+				c.sentCode, c.sentReason = 0, ""
+				c.s.m.slowConsumer.WithLabelValues("deadline").Inc()
+			}
+			c.dead = true
+			c.queue = nil
+			c.signalCloseLocked()
+			c.writing = false
+			c.mu.Unlock()
+			c.nc.Close() // a frame may be cut: nothing more can be sent
+			return
+		}
+		if withClose {
+			c.signalCloseLocked()
+		}
+		c.mu.Unlock()
+	}
+}
+
+// readLoop reads messages until the connection ends, then cleans up.
+func (c *conn) readLoop() {
+	defer c.finish()
+	for {
+		op, p, err := c.fr.ReadMessage()
+		if err != nil {
+			c.readFailed(err)
+			return
+		}
+		switch op {
+		case ws.OpText, ws.OpBinary:
+			if c.isClosing() {
+				continue // after our close frame, data is discarded
+			}
+			c.s.m.messagesIn.Inc()
+			c.s.m.bytesIn.Add(float64(len(p)))
+			if op == ws.OpText && c.s.cfg.AppHeartbeat && string(p) == AppPing {
+				c.enqueue(c.s.appPong)
+				continue
+			}
+			c.s.fanout.Publish(c.room, op, p)
+		case ws.OpPing:
+			if !c.isClosing() {
+				c.enqueue(frame.Encode(ws.OpPong, p))
+			}
+		case ws.OpClose:
+			code, reason, perr := frame.ParseClose(p)
+			c.mu.Lock()
+			c.gotClose, c.recvCode, c.recvReason = true, code, reason
+			c.mu.Unlock()
+			if perr != nil {
+				c.failClose(perr)
+				return
+			}
+			// Echo the peer's code (an empty body gets an empty body),
+			// or, when we started the close, this is the answer.
+			c.closeFromReader(code, "")
+			return
+		}
+	}
+}
+
+func (c *conn) isClosing() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closing
+}
+
+// closeFromReader queues our close frame (unless one is queued already) and
+// waits until it is written, so that finish closes TCP right after it: the
+// server closes the TCP connection first.
+func (c *conn) closeFromReader(code ws.StatusCode, reason string) {
+	c.mu.Lock()
+	if !c.closing && !c.dead {
+		c.beginCloseLocked(code, reason)
+	}
+	ch := c.closeWritten
+	c.mu.Unlock()
+	if ch == nil {
+		return
+	}
+	t := time.NewTimer(c.s.cfg.WriteTimeout)
+	defer t.Stop()
+	select {
+	case <-ch:
+	case <-t.C:
+	}
+}
+
+// failClose answers a protocol violation: our close frame, a half-close,
+// then discarding whatever the peer still sends until it closes or the
+// close timeout passes, so that the peer reads our close code instead of a
+// TCP reset.
+func (c *conn) failClose(e *frame.Error) {
+	c.mu.Lock()
+	if c.endReason == "" {
+		c.endReason = e.Reason
+	}
+	c.mu.Unlock()
+	c.closeFromReader(e.Code, e.Reason)
+	if tc, ok := c.nc.(interface{ CloseWrite() error }); ok {
+		tc.CloseWrite()
+	}
+	c.nc.SetReadDeadline(time.Now().Add(c.s.cfg.CloseTimeout))
+	io.Copy(io.Discard, io.LimitReader(c.nc, 16<<20))
+}
+
+func (c *conn) readFailed(err error) {
+	var fe *frame.Error
+	if errors.As(err, &fe) {
+		c.failClose(fe)
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.endReason != "" {
+		return
+	}
+	reason := "read: " + err.Error()
+	switch {
+	case c.closing:
+		reason = "peer did not answer our close in time"
+		c.s.m.dropped.WithLabelValues("close_timeout").Inc()
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		reason = fmt.Sprintf("silent for %v (pong timeout)", c.s.cfg.PongTimeout)
+		c.s.m.dropped.WithLabelValues("pong_timeout").Inc()
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		reason = "peer closed TCP without a close frame"
+		c.s.m.dropped.WithLabelValues("eof").Inc()
+	default:
+		c.s.m.dropped.WithLabelValues("error").Inc()
+	}
+	c.endReason = reason
+}
+
+// finish removes the connection from its room and closes the socket.
+func (c *conn) finish() {
+	c.s.hub.leave(c)
+	c.fr.Release()
+	c.nc.Close()
+	c.mu.Lock()
+	c.dead = true
+	if !c.writing {
+		c.queue, c.spare = nil, nil
+	}
+	if c.force != nil {
+		c.force.Stop()
+	}
+	sent, sentReason, got, recv, recvReason, why := c.sentCode, c.sentReason, c.gotClose, c.recvCode, c.recvReason, c.endReason
+	c.mu.Unlock()
+	c.s.m.open.Dec()
+	c.s.nconns.Add(-1)
+	if why == "" {
+		why = "close handshake"
+	}
+	recvS := "none"
+	if got {
+		recvS = fmt.Sprintf("%s %q", codeLabel(uint16(recv)), recvReason)
+	}
+	sentS := "none"
+	if sent != 0 {
+		sentS = fmt.Sprintf("%d %q", sent, sentReason)
+	} else if got {
+		sentS = "empty"
+	}
+	c.s.logf("ws close ip=%q room=%q sent=%s recv=%s why=%q dur=%s", c.ip, c.room, sentS, recvS, why, time.Since(c.opened).Round(time.Millisecond))
+	c.s.wg.Done()
+}

@@ -1,0 +1,72 @@
+package chatserver
+
+import (
+	"github.com/gobwas/ws"
+
+	"github.com/wsbench/wsbench/server/frame"
+)
+
+// Fanout delivers a message to every member of a room: locally, or through a
+// cluster bus whose subscriber calls Server.DeliverLocal on every node.
+// Publish is called from the sender's reader goroutine, one message at a
+// time per sender, so a Fanout that forwards in call order keeps per-sender
+// FIFO. payload is only valid during the call: copy it to keep it.
+type Fanout interface {
+	Publish(room string, op ws.OpCode, payload []byte)
+}
+
+// localFanout is the default Fanout: this server's members only.
+type localFanout struct{ s *Server }
+
+func (l localFanout) Publish(room string, op ws.OpCode, payload []byte) {
+	l.s.DeliverLocal(room, op, payload)
+}
+
+// SetFanout routes every room publish through f instead of local delivery.
+// Call it before Serve; nil restores local delivery.
+func (s *Server) SetFanout(f Fanout) {
+	if f == nil {
+		f = localFanout{s}
+	}
+	s.fanout = f
+}
+
+// DeliverLocal sends a message to every connection of room on this server
+// and returns how many connections it was queued to. The frame is encoded
+// once and the same bytes are queued to every member; a member whose queue
+// is full is closed as a slow consumer instead of blocking the others. It is
+// safe for concurrent use; payload is not retained.
+func (s *Server) DeliverLocal(room string, op ws.OpCode, payload []byte) int {
+	mp := memberPool.Get().(*[]*conn)
+	members := s.hub.snapshot(room, (*mp)[:0])
+	n := 0
+	if len(members) > 0 {
+		f := frame.Encode(op, payload)
+		for _, c := range members {
+			if c.enqueue(f) {
+				n++
+			}
+		}
+	}
+	clear(members)
+	*mp = members[:0]
+	memberPool.Put(mp)
+	s.m.messagesOut.Add(float64(n))
+	return n
+}
+
+// broadcastAll queues f to every connection of every room (pings, pushes).
+func (s *Server) broadcastAll(f []byte) int {
+	mp := memberPool.Get().(*[]*conn)
+	members := s.hub.all((*mp)[:0])
+	n := 0
+	for _, c := range members {
+		if c.enqueue(f) {
+			n++
+		}
+	}
+	clear(members)
+	*mp = members[:0]
+	memberPool.Put(mp)
+	return n
+}

@@ -1,0 +1,168 @@
+package chatserver
+
+import (
+	"encoding/base64"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gobwas/ws"
+
+	"github.com/wsbench/wsbench/server/frame"
+)
+
+// Retry-After values (seconds) for refused handshakes.
+const (
+	retryAfterFull     = 2
+	retryAfterDraining = 5
+)
+
+// isUpgradeRequest reports whether r asks for a WebSocket (it is then
+// validated as one, and refused with a 4xx if malformed).
+func isUpgradeRequest(r *http.Request) bool {
+	return r.Header.Get("Upgrade") != "" || r.Header.Get("Sec-WebSocket-Key") != ""
+}
+
+func hasToken(h http.Header, name, token string) bool {
+	for _, v := range h.Values(name) {
+		for t := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// checkHandshake validates an upgrade request; it returns the HTTP status
+// and message of a refusal, or 0.
+func (s *Server) checkHandshake(w http.ResponseWriter, r *http.Request) (int, string, string) {
+	switch {
+	case r.Method != http.MethodGet:
+		w.Header().Set("Allow", "GET")
+		return http.StatusMethodNotAllowed, "method", "WebSocket upgrade requires GET"
+	case !r.ProtoAtLeast(1, 1):
+		return http.StatusBadRequest, "protocol", "WebSocket upgrade requires HTTP/1.1"
+	case !hasToken(r.Header, "Upgrade", "websocket"):
+		return http.StatusBadRequest, "upgrade", "Upgrade header must be websocket"
+	case !hasToken(r.Header, "Connection", "upgrade"):
+		return http.StatusBadRequest, "connection", "Connection header must contain Upgrade"
+	case r.Header.Get("Sec-WebSocket-Version") != "13":
+		w.Header().Set("Sec-WebSocket-Version", "13")
+		return http.StatusUpgradeRequired, "version", "only WebSocket version 13 is supported"
+	}
+	keys := r.Header.Values("Sec-WebSocket-Key")
+	if len(keys) != 1 {
+		return http.StatusBadRequest, "key", "exactly one Sec-WebSocket-Key header is required"
+	}
+	if k, err := base64.StdEncoding.DecodeString(keys[0]); err != nil || len(k) != 16 {
+		return http.StatusBadRequest, "key", "Sec-WebSocket-Key must be 16 bytes in base64"
+	}
+	return 0, "", ""
+}
+
+// originAllowed reports whether an Origin header value may connect.
+func (s *Server) originAllowed(origin string) bool {
+	if origin == "" || len(s.cfg.Origins) == 0 {
+		return true
+	}
+	origin = strings.TrimSuffix(origin, "/")
+	for _, o := range s.cfg.Origins {
+		if o == "*" || strings.EqualFold(strings.TrimSuffix(o, "/"), origin) {
+			return true
+		}
+	}
+	return false
+}
+
+// clientIP is the peer's address, or with TrustProxy the address the nearest
+// proxy appended to X-Forwarded-For.
+func (s *Server) clientIP(r *http.Request) string {
+	if s.cfg.TrustProxy {
+		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
+			parts := strings.Split(xff[len(xff)-1], ",")
+			for i := len(parts) - 1; i >= 0; i-- {
+				if p := strings.TrimSpace(parts[i]); p != "" {
+					return p
+				}
+			}
+		}
+	}
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
+}
+
+func refuse(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Connection", "close")
+	w.WriteHeader(status)
+	w.Write([]byte(msg + "\n"))
+}
+
+// upgrade validates, admits and upgrades one WebSocket request.
+func (s *Server) upgrade(w http.ResponseWriter, r *http.Request) {
+	ip := s.clientIP(r)
+	if status, reason, msg := s.checkHandshake(w, r); status != 0 {
+		s.m.handshakeFailures.WithLabelValues(reason).Inc()
+		s.logf("ws refused ip=%q path=%q status=%d: %s", ip, r.URL.Path, status, msg)
+		refuse(w, status, msg)
+		return
+	}
+	if !s.originAllowed(r.Header.Get("Origin")) {
+		s.m.refused.WithLabelValues("origin").Inc()
+		s.logf("ws refused ip=%q origin=%q: origin not allowed", ip, r.Header.Get("Origin"))
+		refuse(w, http.StatusForbidden, "Origin not allowed")
+		return
+	}
+	if s.draining.Load() {
+		s.m.refused.WithLabelValues("draining").Inc()
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfterDraining))
+		refuse(w, http.StatusServiceUnavailable, "server is shutting down")
+		return
+	}
+	if n := s.nconns.Add(1); n > int64(s.cfg.MaxConns) {
+		s.nconns.Add(-1)
+		s.m.refused.WithLabelValues("max_conns").Inc()
+		s.logf("ws refused ip=%q: %d connections open (--max-conns)", ip, n-1)
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfterFull))
+		refuse(w, http.StatusServiceUnavailable, "server is full, retry later")
+		return
+	}
+	up := ws.HTTPUpgrader{Timeout: s.cfg.WriteTimeout}
+	nc, rw, _, err := up.Upgrade(r, w)
+	if err != nil {
+		s.nconns.Add(-1)
+		s.m.handshakeFailures.WithLabelValues("upgrade").Inc()
+		s.logf("ws upgrade failed ip=%q: %v", ip, err)
+		if nc != nil {
+			nc.Close()
+		}
+		return
+	}
+	var pending []byte
+	if n := rw.Reader.Buffered(); n > 0 {
+		b, _ := rw.Reader.Peek(n)
+		pending = append([]byte(nil), b...)
+	}
+	c := s.newConn(nc, pending, r.URL.Path, ip)
+	s.mu.Lock()
+	if s.draining.Load() {
+		s.mu.Unlock()
+		s.nconns.Add(-1)
+		nc.SetWriteDeadline(timeNow().Add(s.cfg.WriteTimeout))
+		nc.Write(frame.EncodeClose(ws.StatusGoingAway, "server shutting down"))
+		s.m.closeSent.WithLabelValues("1001").Inc()
+		nc.Close()
+		return
+	}
+	s.wg.Add(1)
+	s.hub.join(c)
+	s.mu.Unlock()
+	s.m.accepted.Inc()
+	s.m.open.Inc()
+	s.logf("ws open ip=%q room=%q", ip, c.room)
+	go c.readLoop()
+}

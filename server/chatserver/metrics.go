@@ -1,0 +1,57 @@
+package chatserver
+
+import (
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics are the Prometheus series of one Server, in its own registry so
+// that several servers may run in one process (tests, clusters).
+type metrics struct {
+	reg               *prometheus.Registry
+	open              prometheus.Gauge
+	accepted          prometheus.Counter
+	refused           *prometheus.CounterVec // by reason
+	handshakeFailures *prometheus.CounterVec // by reason
+	messagesIn        prometheus.Counter
+	messagesOut       prometheus.Counter
+	bytesIn           prometheus.Counter
+	bytesOut          prometheus.Counter
+	slowConsumer      *prometheus.CounterVec // by reason: queue, deadline
+	closeSent         *prometheus.CounterVec // by code
+	dropped           *prometheus.CounterVec // TCP closed without a close handshake, by reason
+}
+
+func newMetrics() *metrics {
+	m := &metrics{reg: prometheus.NewRegistry()}
+	f := func(c prometheus.Collector) { m.reg.MustRegister(c) }
+	m.open = prometheus.NewGauge(prometheus.GaugeOpts{Name: "wsbench_connections_open", Help: "Open WebSocket connections."})
+	m.accepted = prometheus.NewCounter(prometheus.CounterOpts{Name: "wsbench_connections_accepted_total", Help: "WebSocket handshakes completed."})
+	m.refused = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wsbench_connections_refused_total", Help: "Valid handshakes refused by policy, by reason (max_conns, draining, origin)."}, []string{"reason"})
+	m.handshakeFailures = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wsbench_handshake_failures_total", Help: "Malformed or unsupported upgrade requests, by reason."}, []string{"reason"})
+	m.messagesIn = prometheus.NewCounter(prometheus.CounterOpts{Name: "wsbench_messages_in_total", Help: "Data messages received from clients."})
+	m.messagesOut = prometheus.NewCounter(prometheus.CounterOpts{Name: "wsbench_messages_out_total", Help: "Data messages queued to clients (one per receiver)."})
+	m.bytesIn = prometheus.NewCounter(prometheus.CounterOpts{Name: "wsbench_bytes_in_total", Help: "Payload bytes of data messages received."})
+	m.bytesOut = prometheus.NewCounter(prometheus.CounterOpts{Name: "wsbench_bytes_out_total", Help: "Bytes written to client sockets (frames, headers included)."})
+	m.slowConsumer = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wsbench_slow_consumer_closes_total", Help: "Receivers closed with 1008 slow consumer, by reason (queue overflow, write deadline)."}, []string{"reason"})
+	m.closeSent = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wsbench_close_codes_sent_total", Help: "Close frames sent, by code (\"empty\" for an empty body)."}, []string{"code"})
+	m.dropped = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wsbench_connections_dropped_total", Help: "Connections closed without a completed close handshake, by reason."}, []string{"reason"})
+	for _, c := range []prometheus.Collector{m.open, m.accepted, m.refused, m.handshakeFailures, m.messagesIn, m.messagesOut, m.bytesIn, m.bytesOut, m.slowConsumer, m.closeSent, m.dropped} {
+		f(c)
+	}
+	for _, r := range []string{"max_conns", "draining", "origin"} {
+		m.refused.WithLabelValues(r)
+	}
+	for _, r := range []string{"queue", "deadline"} {
+		m.slowConsumer.WithLabelValues(r)
+	}
+	return m
+}
+
+func codeLabel(code uint16) string {
+	if code == 0 {
+		return "empty"
+	}
+	return strconv.Itoa(int(code))
+}

@@ -1,0 +1,199 @@
+package frame
+
+import (
+	"encoding/binary"
+	"io"
+	"sync"
+
+	"github.com/gobwas/ws"
+)
+
+// MaxControlPayload is the largest payload a control frame may carry.
+const MaxControlPayload = 125
+
+// pooledCap is the largest message buffer returned to the pool; bigger ones
+// are left to the garbage collector so the pool never pins large memory.
+const pooledCap = 64 << 10
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// Reader reads client frames from a byte stream and assembles them into
+// messages, validating everything RFC 6455 requires of a server.
+//
+// ReadMessage returns either a complete data message (text or binary; the
+// fragments joined) or a single control frame (ping, pong or close), which
+// may arrive between the fragments of a data message. The returned payload is
+// valid only until the next call to ReadMessage. Between messages the Reader
+// holds no payload buffer, so an idle connection costs only the Reader
+// itself. A Reader is not safe for concurrent use.
+type Reader struct {
+	r   io.Reader
+	max int64 // message size limit in bytes; <= 0 means no limit
+
+	hdr  [14]byte
+	ctrl [MaxControlPayload]byte
+
+	inMsg bool      // a fragmented data message is being assembled
+	op    ws.OpCode // opcode of the message being assembled
+	buf   *[]byte   // pooled payload buffer of the message being assembled
+	utf8  UTF8
+}
+
+// NewReader returns a Reader of r that refuses messages longer than max
+// bytes (max <= 0: no limit).
+func NewReader(r io.Reader, max int64) *Reader {
+	return &Reader{r: r, max: max}
+}
+
+// Release returns the buffer of the last message to the pool. ReadMessage
+// calls it itself; call it when the connection is done.
+func (r *Reader) Release() {
+	if r.buf != nil && !r.inMsg {
+		if cap(*r.buf) <= pooledCap {
+			*r.buf = (*r.buf)[:0]
+			bufPool.Put(r.buf)
+		}
+		r.buf = nil
+	}
+}
+
+// ReadMessage reads frames until it has a complete data message or a control
+// frame. A protocol violation is returned as *Error; I/O errors are returned
+// unchanged (io.EOF, io.ErrUnexpectedEOF, timeouts).
+func (r *Reader) ReadMessage() (ws.OpCode, []byte, error) {
+	r.Release()
+	for {
+		h, err := r.readHeader()
+		if err != nil {
+			return 0, nil, err
+		}
+		if h.OpCode.IsControl() {
+			p := r.ctrl[:h.Length]
+			if err := r.readPayload(p, h.Mask, nil); err != nil {
+				return 0, nil, err
+			}
+			return h.OpCode, p, nil
+		}
+		switch {
+		case h.OpCode == ws.OpContinuation && !r.inMsg:
+			return 0, nil, errNoContinuation
+		case h.OpCode != ws.OpContinuation && r.inMsg:
+			return 0, nil, errNewMidMessage
+		case h.OpCode != ws.OpContinuation:
+			r.inMsg, r.op = true, h.OpCode
+			r.utf8.Reset()
+			r.buf = bufPool.Get().(*[]byte)
+		}
+		have := int64(len(*r.buf))
+		if r.max > 0 && h.Length > r.max-have {
+			r.inMsg = false
+			return 0, nil, errTooBig
+		}
+		n := int(have + h.Length)
+		if n > cap(*r.buf) {
+			nb := make([]byte, have, n)
+			copy(nb, *r.buf)
+			*r.buf = nb
+		}
+		*r.buf = (*r.buf)[:n]
+		var v *UTF8
+		if r.op == ws.OpText {
+			v = &r.utf8
+		}
+		if err := r.readPayload((*r.buf)[have:], h.Mask, v); err != nil {
+			r.inMsg = false
+			return 0, nil, err
+		}
+		if h.Fin {
+			r.inMsg = false
+			if v != nil && !v.Complete() {
+				return 0, nil, errBadUTF8
+			}
+			return r.op, *r.buf, nil
+		}
+	}
+}
+
+// readHeader reads and validates one frame header.
+func (r *Reader) readHeader() (ws.Header, error) {
+	b := r.hdr[:]
+	if _, err := io.ReadFull(r.r, b[:2]); err != nil {
+		return ws.Header{}, err
+	}
+	h := ws.Header{
+		Fin:    b[0]&0x80 != 0,
+		Rsv:    (b[0] & 0x70) >> 4,
+		OpCode: ws.OpCode(b[0] & 0x0f),
+		Masked: b[1]&0x80 != 0,
+	}
+	switch {
+	case h.Rsv != 0:
+		return h, errRsv
+	case h.OpCode.IsReserved():
+		return h, errReservedOp
+	case !h.Masked:
+		return h, errUnmasked
+	}
+	extra := 4
+	switch b[1] & 0x7f {
+	case 126:
+		extra += 2
+	case 127:
+		extra += 8
+	}
+	if _, err := io.ReadFull(r.r, b[2:2+extra]); err != nil {
+		return h, unexpected(err)
+	}
+	switch l := b[1] & 0x7f; l {
+	case 126:
+		h.Length = int64(binary.BigEndian.Uint16(b[2:4]))
+	case 127:
+		u := binary.BigEndian.Uint64(b[2:10])
+		if u>>63 != 0 {
+			return h, errLength64
+		}
+		h.Length = int64(u)
+	default:
+		h.Length = int64(l)
+	}
+	copy(h.Mask[:], b[2+extra-4:2+extra])
+	if h.OpCode.IsControl() {
+		if !h.Fin {
+			return h, errFragControl
+		}
+		if h.Length > MaxControlPayload {
+			return h, errBigControl
+		}
+	}
+	return h, nil
+}
+
+// readPayload fills p from the stream, unmasking and (when v is set)
+// validating each chunk as soon as it arrives.
+func (r *Reader) readPayload(p []byte, mask [4]byte, v *UTF8) error {
+	off := 0
+	for off < len(p) {
+		n, err := r.r.Read(p[off:])
+		if n > 0 {
+			ws.Cipher(p[off:off+n], mask, off)
+			if v != nil && !v.Write(p[off:off+n]) {
+				return errBadUTF8
+			}
+			off += n
+		}
+		if err != nil {
+			if off == len(p) {
+				break
+			}
+			return unexpected(err)
+		}
+	}
+	return nil
+}
+
+func unexpected(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}

@@ -1,0 +1,68 @@
+// Command server is the wsbench reference WebSocket chat-room server: every
+// message is relayed to every connection of the room named by the URL path.
+// See server/README.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/pflag"
+
+	"github.com/wsbench/wsbench/server/chatserver"
+)
+
+func main() { os.Exit(run(os.Args[1:])) }
+
+func run(args []string) int {
+	cfg := chatserver.DefaultConfig()
+	fs := pflag.NewFlagSet("server", pflag.ContinueOnError)
+	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address")
+	fs.DurationVar(&cfg.PingInterval, "ping-interval", cfg.PingInterval, "server ping period (0 disables)")
+	fs.DurationVar(&cfg.PongTimeout, "pong-timeout", cfg.PongTimeout, "close a peer that sends nothing for this long (0 disables)")
+	fs.Int64Var(&cfg.MaxMessage, "max-message", cfg.MaxMessage, "largest message in bytes, fragments included (bigger: close 1009)")
+	fs.IntVar(&cfg.MaxConns, "max-conns", cfg.MaxConns, "open WebSocket connections; more are refused with 503 + Retry-After")
+	fs.IntVar(&cfg.SendQueue, "send-queue", cfg.SendQueue, "frames queued per connection; overflow closes it with 1008 slow consumer")
+	fs.StringSliceVar(&cfg.Origins, "origins", cfg.Origins, "allowed Origin values, comma separated (empty: all); others get 403")
+	fs.DurationVar(&cfg.PushInterval, "push-interval", cfg.PushInterval, "push a text message to every client at this period (0: off)")
+	fs.DurationVar(&cfg.ShutdownGrace, "shutdown-grace", cfg.ShutdownGrace, "on SIGINT/SIGTERM, wait this long for clients to answer 1001")
+	fs.BoolVar(&cfg.Pprof, "pprof", cfg.Pprof, "serve /debug/pprof/")
+	fs.BoolVar(&cfg.TrustProxy, "trust-proxy", cfg.TrustProxy, "log the client IP from X-Forwarded-For (only behind a proxy you run)")
+	fs.DurationVar(&cfg.HandshakeTimeout, "handshake-timeout", cfg.HandshakeTimeout, "time a client has to send its HTTP request (slowloris guard)")
+	fs.DurationVar(&cfg.WriteTimeout, "write-timeout", cfg.WriteTimeout, "a write to a client taking longer closes it as a slow consumer")
+	fs.DurationVar(&cfg.CloseTimeout, "close-timeout", cfg.CloseTimeout, "wait this long for the client's close frame after ours")
+	fs.BoolVar(&cfg.AppHeartbeat, "app-heartbeat", cfg.AppHeartbeat, `answer a text "__ping__" with "__pong__" to the sender only, never relayed`)
+	fs.Usage = func() {
+		fmt.Fprintf(os.Stderr, "Usage: server [flags]\n\nWebSocket chat-room server: a message is relayed to every connection of its room (the URL path).\n\nFlags:\n%s\nExamples:\n  go run ./server --addr 127.0.0.1:8181\n  go run ./server --ping-interval 10s --pong-timeout 25s --origins http://localhost:8181\n", fs.FlagUsages())
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "server: unexpected arguments %q; all settings are flags (see --help)\n", fs.Args())
+		return 2
+	}
+	if err := cfg.Validate(); err != nil {
+		fmt.Fprintf(os.Stderr, "server: %v\n", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	logger := log.New(os.Stderr, "", log.LstdFlags|log.Lmicroseconds)
+	ready := func(a net.Addr) { logger.Printf("listening on %s", a) }
+	if err := chatserver.Run(ctx, cfg, logger.Printf, ready); err != nil {
+		logger.Printf("server: %v", err)
+		return 1
+	}
+	logger.Printf("shut down")
+	return 0
+}
