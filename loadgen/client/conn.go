@@ -1,0 +1,119 @@
+package client
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/gobwas/ws"
+)
+
+// ReadBufferSize is the size of each connection's read buffer. Small,
+// because idle connections must stay cheap; a frame larger than the buffer
+// is still read correctly, in several reads.
+const ReadBufferSize = 2048
+
+// Conn is one client WebSocket connection.
+type Conn struct {
+	net.Conn
+	// Reader buffers the socket; only the connection's reader uses it.
+	Reader *bufio.Reader
+	// Handshake is how long the TCP connect plus WebSocket upgrade took.
+	Handshake time.Duration
+
+	mu      sync.Mutex
+	scratch []byte // frame being written; guarded by mu
+	closed  bool   // a close frame was written; guarded by mu
+}
+
+// Dialer opens connections.
+type Dialer struct {
+	Timeout time.Duration // connect + handshake bound; 0 = none
+	Local   net.IP        // local address to bind, nil = any
+}
+
+// Dial connects to url (ws:// or wss:// is accepted by gobwas/ws; the
+// loadgen validates ws:// beforehand) and completes the opening handshake.
+func (d Dialer) Dial(ctx context.Context, url string) (*Conn, error) {
+	nd := net.Dialer{}
+	if d.Local != nil {
+		nd.LocalAddr = &net.TCPAddr{IP: d.Local}
+	}
+	wd := ws.Dialer{
+		Timeout:         d.Timeout,
+		ReadBufferSize:  ReadBufferSize,
+		WriteBufferSize: 512,
+		NetDial:         nd.DialContext,
+	}
+	start := time.Now()
+	c, br, _, err := wd.Dial(ctx, url)
+	if err != nil {
+		return nil, fmt.Errorf("dial %s: %w", url, err)
+	}
+	if br == nil {
+		br = bufio.NewReaderSize(c, ReadBufferSize)
+	}
+	return &Conn{Conn: c, Reader: br, Handshake: time.Since(start)}, nil
+}
+
+// WriteFrame writes one unfragmented, masked frame with the given opcode and
+// payload. It is safe for concurrent use and does not allocate once the
+// connection's scratch buffer has grown to the largest frame. After a close
+// frame has been written further frames are refused with net.ErrClosed.
+func (c *Conn) WriteFrame(op ws.OpCode, payload []byte) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return net.ErrClosed
+	}
+	if op == ws.OpClose {
+		c.closed = true
+	}
+	n := len(payload)
+	need := n + 14
+	if cap(c.scratch) < need {
+		c.scratch = make([]byte, need)
+	}
+	b := c.scratch[:need]
+	b[0] = 0x80 | byte(op)
+	h := 2
+	switch {
+	case n < 126:
+		b[1] = 0x80 | byte(n)
+	case n <= 0xffff:
+		b[1] = 0x80 | 126
+		binary.BigEndian.PutUint16(b[2:], uint16(n))
+		h = 4
+	default:
+		b[1] = 0x80 | 127
+		binary.BigEndian.PutUint64(b[2:], uint64(n))
+		h = 10
+	}
+	var mask [4]byte
+	binary.LittleEndian.PutUint32(mask[:], rand.Uint32())
+	copy(b[h:], mask[:])
+	h += 4
+	copy(b[h:], payload)
+	ws.Cipher(b[h:h+n], mask, 0)
+	_, err := c.Conn.Write(b[:h+n])
+	return err
+}
+
+// CloseFrameWritten reports whether a close frame has been written.
+func (c *Conn) CloseFrameWritten() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed
+}
+
+// WriteClose writes a close frame with code and no reason.
+func (c *Conn) WriteClose(code ws.StatusCode) error {
+	var body [2]byte
+	binary.BigEndian.PutUint16(body[:], uint16(code))
+	return c.WriteFrame(ws.OpClose, body[:])
+}
