@@ -141,10 +141,11 @@ func (s *Server) Serve(ln net.Listener) error {
 	return err
 }
 
-// Shutdown stops the server: /healthz turns 503, the listener closes, every
-// client gets a 1001 close frame after the frames already queued to it, and
-// Shutdown waits until they have all closed, ctx is done or the shutdown
-// grace has passed; connections left are then cut. It waits for every
+// Shutdown stops the server: /healthz turns 503 and new upgrades are refused
+// with 503 + Retry-After, every client gets a 1001 close frame after the
+// frames already queued to it (never inside one), and Shutdown waits until
+// they have all closed, ctx is done or the shutdown grace has passed;
+// connections left are then cut and the listener closes. It waits for every
 // goroutine of the server and is idempotent.
 func (s *Server) Shutdown(ctx context.Context) error {
 	first := false
@@ -159,12 +160,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	defer close(s.done)
 	s.mu.Lock()
-	s.draining.Store(true)
+	s.draining.Store(true) // /healthz 503, upgrades 503 + Retry-After
 	s.mu.Unlock()
 	close(s.quit)
 	grace, cancel := context.WithTimeout(ctx, s.cfg.ShutdownGrace)
 	defer cancel()
-	s.http.Shutdown(grace) // closes the listener; upgrades in flight see draining
 	for _, c := range s.hub.all(nil) {
 		c.closeWith(ws.StatusGoingAway, "server shutting down")
 	}
@@ -172,16 +172,21 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	go func() { s.wg.Wait(); close(all) }()
 	select {
 	case <-all:
-		return nil
 	case <-grace.Done():
+		left := s.hub.all(nil)
+		s.logf("shutdown grace over: cutting %d connections", len(left))
+		for _, c := range left {
+			c.nc.Close()
+		}
+		<-all
 	}
-	left := s.hub.all(nil)
-	s.logf("shutdown grace over: cutting %d connections", len(left))
-	for _, c := range left {
-		c.nc.Close()
+	// The listener stayed open while draining so that load balancers could
+	// see /healthz answer 503; now it closes.
+	hctx, hcancel := context.WithTimeout(context.Background(), time.Second)
+	defer hcancel()
+	if err := s.http.Shutdown(hctx); err != nil {
+		s.http.Close()
 	}
-	s.http.Close()
-	<-all
 	return nil
 }
 
