@@ -61,7 +61,8 @@ type Config struct {
 
 // Default is `make bench`: about 6 minutes on a 2-core machine. Our server
 // gets --max-conns=16000 so that the idle-connection count is not at its
-// default ceiling.
+// default ceiling, and --pprof so that its goroutines can be counted when
+// /metrics has no go_goroutines.
 func Default() Config {
 	return Config{
 		Servers:      []string{Ours, Node},
@@ -82,7 +83,7 @@ func Default() Config {
 		ServerCPU:    1,
 		LoadgenCPU:   0,
 		Repeat:       2,
-		ServerArgs:   []string{"--max-conns=16000"},
+		ServerArgs:   []string{"--max-conns=16000", "--pprof"},
 		Pprof:        true,
 	}
 }
@@ -97,7 +98,7 @@ func Quick() Config {
 	c.Warmup = 500 * time.Millisecond
 	c.CapClients = 200
 	c.CapStartRate = 100
-	c.CapMaxSteps = 5
+	c.CapMaxSteps = 4
 	c.CapTolerance = 0.3
 	c.CapDuration = 2 * time.Second
 	c.CapWarmup = 500 * time.Millisecond

@@ -209,14 +209,30 @@ func (s *Server) healthy() error {
 	return nil
 }
 
-// Goroutines reads go_goroutines from the server's /metrics.
+// Goroutines reads go_goroutines from the server's /metrics or, when that
+// gauge is not exported, the total of /debug/pprof/goroutine?debug=1
+// (served with --pprof).
 func (s *Server) Goroutines() (int, error) {
 	resp, err := httpClient.Get("http://" + s.addr + "/metrics")
 	if err != nil {
 		return 0, err
 	}
+	n, err := parseGauge(resp.Body, "go_goroutines")
+	resp.Body.Close()
+	if err == nil {
+		return n, nil
+	}
+	resp, perr := httpClient.Get("http://" + s.addr + "/debug/pprof/goroutine?debug=1")
+	if perr != nil {
+		return 0, errors.Join(err, perr)
+	}
 	defer resp.Body.Close()
-	return parseGauge(resp.Body, "go_goroutines")
+	line, perr := bufio.NewReader(resp.Body).ReadString('\n')
+	var total int
+	if _, serr := fmt.Sscanf(line, "goroutine profile: total %d", &total); perr != nil || serr != nil {
+		return 0, errors.Join(err, fmt.Errorf("/debug/pprof/goroutine: %q", line))
+	}
+	return total, nil
 }
 
 // parseGauge finds an unlabelled sample of name in Prometheus text format.
