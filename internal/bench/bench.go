@@ -242,8 +242,7 @@ func (b *bench) spec(name string, log string) ServerSpec {
 func (b *bench) run(ctx context.Context) error {
 	c := b.cfg
 	est := func(l Load) time.Duration {
-		ramp := time.Duration(float64(l.Clients) / 2000 * float64(time.Second))
-		return l.Warmup + l.Duration + ramp + 1500*time.Millisecond
+		return l.Warmup + l.Duration + l.connectTime() + 3500*time.Millisecond // + drain, close, server start
 	}
 	b.runEst = est
 	matrix := make([]Load, 0)
@@ -546,4 +545,14 @@ func kib(v int64) string {
 		return strconv.FormatFloat(float64(v)/1024, 'f', 1, 64) + " MiB"
 	}
 	return strconv.FormatInt(v, 10) + " KiB"
+}
+
+// connectTime estimates how long the loadgen takes to open l's clients at
+// its ramp (the loadgen's default ramp is 1000/s).
+func (l Load) connectTime() time.Duration {
+	ramp := 1000.0
+	if l.Ramp > 0 {
+		ramp = l.Ramp
+	}
+	return time.Duration(float64(l.Clients) / ramp * float64(time.Second))
 }

@@ -83,6 +83,7 @@ func Default() Config {
 		ServerCPU:    1,
 		LoadgenCPU:   0,
 		Repeat:       2,
+		Ramp:         5000,
 		ServerArgs:   []string{"--max-conns=16000", "--pprof"},
 		Pprof:        true,
 	}
@@ -98,7 +99,7 @@ func Quick() Config {
 	c.Warmup = 500 * time.Millisecond
 	c.CapClients = 200
 	c.CapStartRate = 100
-	c.CapMaxSteps = 4
+	c.CapMaxSteps = 3
 	c.CapTolerance = 0.3
 	c.CapDuration = 2 * time.Second
 	c.CapWarmup = 500 * time.Millisecond

@@ -43,9 +43,8 @@ func (b *bench) profile(ctx context.Context, l Load) Profile {
 		done <- err
 	}()
 	// Start once the clients are connected and warmed up (estimated).
-	connect := time.Duration(float64(l.Clients) / 2000 * float64(time.Second))
 	select {
-	case <-time.After(connect + l.Warmup + 300*time.Millisecond):
+	case <-time.After(l.connectTime() + l.Warmup + 300*time.Millisecond):
 	case <-ctx.Done():
 		p.Err = ctx.Err().Error()
 		return p
