@@ -152,3 +152,15 @@ func clampMicros(us int64) int64 {
 	}
 	return us
 }
+
+// Delivered returns the measured deliveries so far, all receivers together.
+func (s *Stats) Delivered() int64 {
+	var n int64
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		n += sh.delivered
+		sh.mu.Unlock()
+	}
+	return n
+}

@@ -88,6 +88,7 @@ type Connections struct {
 // window; Lost = Expected - (Delivered - Duplicated) over those receivers.
 type Messages struct {
 	Sent       int64 `json:"sent"`
+	Receivers  int64 `json:"receivers"` // receivers connected for the whole measured window
 	Expected   int64 `json:"expected"`
 	Delivered  int64 `json:"delivered"`
 	Lost       int64 `json:"lost"`
@@ -104,9 +105,20 @@ type Throughput struct {
 
 // Generator describes whether the generator kept its own timetable.
 type Generator struct {
-	Overloaded   bool     `json:"overloaded"`
-	MaxSendLagMs float64  `json:"max_send_lag_ms"`
-	Warnings     []string `json:"warnings,omitempty"`
+	Overloaded   bool    `json:"overloaded"`      // max send lag exceeded MaxSendLagLimitMs
+	MaxSendLagMs float64 `json:"max_send_lag_ms"` // worst lateness of a send against its intended time
+	// SendLagMs summarises how late every send was against the timetable.
+	SendLagMs         Summary `json:"send_lag_ms"`
+	MaxSendLagLimitMs float64 `json:"max_send_lag_limit_ms"` // the --max-send-lag threshold
+	SendErrors        int64   `json:"send_errors"`           // senders stopped by a write error
+	// RSSPerClientKB is the resident memory the ramp added per established
+	// connection (RSS after − before, over established), in KiB; a run
+	// with --procs reports the mean over its processes.
+	RSSPerClientKB float64  `json:"rss_per_client_kb"`
+	FDLimit        uint64   `json:"fd_limit"`   // RLIMIT_NOFILE after raising it (per process)
+	GoMaxProcs     int      `json:"gomaxprocs"` // per process
+	CPUSeconds     float64  `json:"cpu_s"`      // user+system CPU of the generator (all processes)
+	Warnings       []string `json:"warnings,omitempty"`
 }
 
 // Histograms holds base64 of the HdrHistogram compressed encoding
@@ -127,6 +139,7 @@ type Report struct {
 	Connections Connections `json:"connections"`
 	Messages    Messages    `json:"messages"`
 	Throughput  Throughput  `json:"throughput"`
+	MeasuredS   float64     `json:"measured_s"` // length of the measured window actually run (shorter when interrupted)
 	LatencyMs   Summary     `json:"latency_ms"`
 	FanoutMs    Summary     `json:"fanout_ms"`
 	Generator   Generator   `json:"generator"`

@@ -1,0 +1,341 @@
+package run
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/gobwas/ws"
+	"github.com/wsbench/wsbench/loadgen/client"
+	"github.com/wsbench/wsbench/loadgen/receive"
+	"github.com/wsbench/wsbench/loadgen/report"
+	"github.com/wsbench/wsbench/loadgen/timetable"
+)
+
+// ErrNoConnection is returned (with a report) when not one connection could
+// be established (exit code 3).
+var ErrNoConnection = errors.New("no connection could be established")
+
+// Result is a run's report plus the raw data a multi-process coordinator
+// needs to merge runs exactly.
+type Result struct {
+	Report *report.Report
+	// Window is the measured window (nil when the run never started
+	// sending).
+	Window *receive.Window
+	// LastReceipts holds, per measured slot, when this process's last
+	// receiver got it (Unix ns, 0 = never).
+	LastReceipts []int64
+	// Sent is the number of measured broadcasts this process sent.
+	Sent int64
+}
+
+// Run runs cfg and returns its report. The report is returned also with
+// ErrNoConnection and when ctx was cancelled (covering what was measured).
+func Run(ctx context.Context, cfg Config) (*report.Report, error) {
+	res, err := Detailed(ctx, cfg)
+	if res == nil {
+		return nil, err
+	}
+	return res.Report, err
+}
+
+// member is one client connection and its reader.
+type member struct {
+	conn    *client.Conn
+	reader  *receive.Reader
+	done    chan struct{}
+	err     error // Reader.Run's result, valid after done
+	dropped bool  // ended before the close phase
+}
+
+// runner holds a run's state.
+type runner struct {
+	cfg     Config
+	stats   *receive.Stats
+	members []*member // index = client number; nil until connected
+
+	mu        sync.Mutex
+	connectH  *hdrhistogram.Histogram // handshake times, µs; guarded by mu
+	lagH      *hdrhistogram.Histogram // send lag, µs; guarded by mu
+	firstErr  error                   // first dial error; guarded by mu
+	attempted atomic.Int64
+	connected atomic.Int64 // currently open
+	failed    atomic.Int64
+	closing   atomic.Bool
+	sentAll   atomic.Int64 // every broadcast sent (warmup included)
+	sentWin   atomic.Int64 // measured broadcasts sent
+	sendErrs  atomic.Int64
+	maxLag    atomic.Int64 // ns
+	phase     atomic.Value // string
+}
+
+// Detailed is Run returning the merge data as well.
+func Detailed(ctx context.Context, cfg Config) (*Result, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	r := &runner{
+		cfg:      cfg,
+		stats:    receive.NewStats(4 * runtime.GOMAXPROCS(0)),
+		members:  make([]*member, cfg.Clients),
+		connectH: report.NewLatencyHistogram(),
+		lagH:     report.NewLatencyHistogram(),
+	}
+	r.phase.Store("ramp")
+	return r.run(ctx)
+}
+
+func (r *runner) run(ctx context.Context) (*Result, error) {
+	cfg := r.cfg
+	started := time.Now()
+	var warnings []string
+	fdLimit, err := client.RaiseNoFile()
+	if err != nil {
+		warnings = append(warnings, err.Error())
+	}
+	_, capWarn := client.Capacity(cfg.Clients, fdLimit, cfg.SourceIPs)
+	warnings = append(warnings, capWarn...)
+	for _, w := range capWarn {
+		r.logf("warning: %s", w)
+	}
+
+	progCtx, stopProgress := context.WithCancel(context.Background())
+	progDone := make(chan struct{})
+	go func() { defer close(progDone); r.progress(progCtx, started) }()
+	defer func() { stopProgress(); <-progDone }()
+
+	// Ramp.
+	runtime.GC()
+	rssBefore := rssBytes()
+	client.Ramp(ctx, cfg.Clients, cfg.Ramp, r.connect)
+	established := r.connected.Load()
+	runtime.GC()
+	rssAfter := rssBytes()
+	rssPerClient := 0.0
+	if established > 0 && rssAfter > rssBefore {
+		rssPerClient = float64(rssAfter-rssBefore) / float64(established) / 1024
+	}
+	if r.failed.Load() > 0 {
+		r.mu.Lock()
+		w := fmt.Sprintf("%d of %d connections failed; first error: %v", r.failed.Load(), r.attempted.Load(), r.firstErr)
+		r.mu.Unlock()
+		warnings = append(warnings, w)
+		r.logf("warning: %s", w)
+	}
+
+	res := &Result{}
+	var measured time.Duration
+	if established == 0 {
+		err = ErrNoConnection
+		r.mu.Lock()
+		if r.firstErr != nil {
+			err = fmt.Errorf("%w: %v", ErrNoConnection, r.firstErr)
+		}
+		r.mu.Unlock()
+	} else if ctx.Err() == nil {
+		measured, err = r.broadcast(ctx, res)
+	}
+	r.closeAll()
+	stopProgress()
+	<-progDone
+
+	res.Report = r.report(started, measured, res, fdLimit, rssPerClient, warnings)
+	if err == nil && ctx.Err() != nil {
+		res.Report.Generator.Warnings = append(res.Report.Generator.Warnings, "run interrupted: the report covers the part measured before the interrupt")
+	}
+	return res, err
+}
+
+// connect dials client i and starts its reader.
+func (r *runner) connect(i int) {
+	r.attempted.Add(1)
+	d := client.Dialer{Timeout: r.cfg.ConnectTimeout}
+	if n := len(r.cfg.SourceIPs); n > 0 {
+		d.Local = r.cfg.SourceIPs[i%n]
+	}
+	c, err := d.Dial(context.Background(), r.cfg.URL)
+	if err != nil {
+		r.failed.Add(1)
+		r.mu.Lock()
+		if r.firstErr == nil {
+			r.firstErr = err
+		}
+		r.mu.Unlock()
+		return
+	}
+	r.mu.Lock()
+	_ = r.connectH.RecordValue(max(c.Handshake.Microseconds(), 1))
+	r.mu.Unlock()
+	m := &member{conn: c, reader: receive.NewReader(c, r.stats, i), done: make(chan struct{})}
+	r.members[i] = m
+	r.connected.Add(1)
+	go func() {
+		defer close(m.done)
+		m.err = m.reader.Run()
+		if !r.closing.Load() {
+			m.dropped = true
+			r.connected.Add(-1)
+		}
+	}()
+}
+
+// broadcast runs warmup, measure and drain; it returns the measured time.
+func (r *runner) broadcast(ctx context.Context, res *Result) (time.Duration, error) {
+	cfg := r.cfg
+	var runID uint64 = cfg.RunID
+	for runID == 0 {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		runID = binary.LittleEndian.Uint64(b[:])
+	}
+	start := time.Now().Add(100 * time.Millisecond)
+	if cfg.Gate != nil {
+		var err error
+		if start, err = cfg.Gate(int(r.connected.Load())); err != nil {
+			return 0, fmt.Errorf("waiting for the start signal: %w", err)
+		}
+	}
+	tt := timetable.Timetable{Start: start, Rate: cfg.Rate, Senders: cfg.totalSenders()}
+	w := receive.Window{RunID: runID, Table: tt, Lo: tt.SlotsBefore(cfg.Warmup), Hi: tt.SlotsBefore(cfg.Warmup + cfg.Duration)}
+	r.stats.Start(w)
+	res.Window = r.stats.Window()
+	r.phase.Store("warmup")
+
+	sendCtx, stopSend := context.WithCancel(ctx)
+	defer stopSend()
+	var wg sync.WaitGroup
+	for k := 0; k < cfg.senders(); k++ {
+		m := r.members[k]
+		if m == nil {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.send(sendCtx, m, cfg.SenderBase+k, res.Window)
+		}()
+	}
+	// Phase labels for the progress line.
+	measureAt := start.Add(tt.Offset(w.Lo))
+	endAt := start.Add(tt.Offset(w.Hi))
+	go func() {
+		t := time.NewTimer(time.Until(measureAt))
+		defer t.Stop()
+		select {
+		case <-t.C:
+			r.phase.CompareAndSwap("warmup", "measure")
+		case <-sendCtx.Done():
+		}
+	}()
+	wg.Wait()
+	stopSend()
+	measured := cfg.Duration
+	if ctx.Err() != nil {
+		measured = max(0, min(cfg.Duration, time.Since(measureAt)))
+	}
+	_ = endAt
+
+	// Drain: until every connected receiver has every measured broadcast.
+	r.phase.Store("drain")
+	res.Sent = r.sentWin.Load()
+	deadline := time.Now().Add(cfg.Drain)
+	for time.Now().Before(deadline) {
+		if r.stats.Delivered() >= res.Sent*r.connected.Load() {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return measured, nil
+}
+
+// send publishes sender id's slots on the timetable until the window ends.
+func (r *runner) send(ctx context.Context, m *member, id int, w *receive.Window) {
+	tt := w.Table
+	buf := make([]byte, r.cfg.Size)
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for seq := uint64(0); ; seq++ {
+		slot := tt.Slot(id, seq)
+		if slot >= w.Hi {
+			return
+		}
+		due := tt.Due(slot)
+		if d := time.Until(due); d > 0 {
+			timer.Reset(d)
+			select {
+			case <-ctx.Done():
+				return
+			case <-timer.C:
+			}
+		} else if ctx.Err() != nil {
+			return
+		}
+		lag := time.Since(due)
+		r.recordLag(lag)
+		_ = encode(buf, w.RunID, id, seq, due.UnixNano())
+		if err := m.conn.WriteFrame(ws.OpBinary, buf); err != nil {
+			r.sendErrs.Add(1)
+			return
+		}
+		r.sentAll.Add(1)
+		if slot >= w.Lo {
+			r.sentWin.Add(1)
+		}
+	}
+}
+
+func (r *runner) recordLag(lag time.Duration) {
+	ns := int64(lag)
+	for {
+		old := r.maxLag.Load()
+		if ns <= old || r.maxLag.CompareAndSwap(old, ns) {
+			break
+		}
+	}
+	us := min(max(lag.Microseconds(), report.HistMinMicros), report.HistMaxMicros)
+	r.mu.Lock()
+	_ = r.lagH.RecordValue(us)
+	r.mu.Unlock()
+}
+
+// closeAll sends close 1000 on every connection, waits up to CloseWait for
+// the readers to see the echo, then closes the sockets.
+func (r *runner) closeAll() {
+	r.phase.Store("close")
+	r.closing.Store(true)
+	deadline := time.Now().Add(CloseWait)
+	for _, m := range r.members {
+		if m == nil {
+			continue
+		}
+		select {
+		case <-m.done:
+			continue
+		default:
+		}
+		_ = m.conn.SetReadDeadline(deadline)
+		_ = m.conn.SetWriteDeadline(deadline)
+		_ = m.conn.WriteClose(ws.StatusNormalClosure)
+	}
+	for _, m := range r.members {
+		if m == nil {
+			continue
+		}
+		<-m.done
+		_ = m.conn.Close()
+	}
+}
+
+func (r *runner) logf(format string, a ...any) {
+	if r.cfg.Progress != nil {
+		fmt.Fprintf(r.cfg.Progress, format+"\n", a...)
+	}
+}
