@@ -1,0 +1,232 @@
+package frame
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/gobwas/ws"
+)
+
+// clientFrame builds one masked client frame.
+func clientFrame(fin bool, rsv byte, op ws.OpCode, payload []byte) []byte {
+	h := ws.Header{Fin: fin, Rsv: rsv, OpCode: op, Masked: true, Length: int64(len(payload)), Mask: [4]byte{0xa, 0xb, 0xc, 0xd}}
+	var buf bytes.Buffer
+	ws.WriteHeader(&buf, h)
+	p := append([]byte(nil), payload...)
+	ws.Cipher(p, h.Mask, 0)
+	buf.Write(p)
+	return buf.Bytes()
+}
+
+func cat(bs ...[]byte) []byte { return bytes.Join(bs, nil) }
+
+func TestReaderMessages(t *testing.T) {
+	t.Parallel()
+	type msg struct {
+		op ws.OpCode
+		p  string
+	}
+	tests := []struct {
+		name string
+		in   []byte
+		want []msg
+	}{
+		{"text", clientFrame(true, 0, ws.OpText, []byte("hi")), []msg{{ws.OpText, "hi"}}},
+		{"empty binary", clientFrame(true, 0, ws.OpBinary, nil), []msg{{ws.OpBinary, ""}}},
+		{"16-bit length", clientFrame(true, 0, ws.OpBinary, bytes.Repeat([]byte("x"), 300)), []msg{{ws.OpBinary, string(bytes.Repeat([]byte("x"), 300))}}},
+		{"fragments with ping between", cat(
+			clientFrame(false, 0, ws.OpText, []byte("he\xc3")),
+			clientFrame(true, 0, ws.OpPing, []byte("p")),
+			clientFrame(false, 0, ws.OpContinuation, []byte("\xa9l")),
+			clientFrame(true, 0, ws.OpContinuation, []byte("lo")),
+		), []msg{{ws.OpPing, "p"}, {ws.OpText, "hello"[:2] + "é" + "llo"}}},
+		{"close", clientFrame(true, 0, ws.OpClose, []byte{3, 0xe8}), []msg{{ws.OpClose, "\x03\xe8"}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := NewReader(bytes.NewReader(tc.in), 1000)
+			for i, w := range tc.want {
+				op, p, err := r.ReadMessage()
+				if err != nil || op != w.op || string(p) != w.p {
+					t.Fatalf("message %d = %v %q %v; want %v %q", i, op, p, err, w.op, w.p)
+				}
+			}
+			if _, _, err := r.ReadMessage(); err != io.EOF {
+				t.Fatalf("after the messages: %v; want EOF", err)
+			}
+		})
+	}
+}
+
+func TestReaderViolations(t *testing.T) {
+	t.Parallel()
+	len64 := func(n uint64) []byte {
+		b := []byte{0x82, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4}
+		binary.BigEndian.PutUint64(b[2:], n)
+		return b
+	}
+	tests := []struct {
+		name string
+		in   []byte
+		code ws.StatusCode
+	}{
+		{"unmasked", []byte{0x81, 0x01, 'a'}, 1002},
+		{"rsv2", clientFrame(true, 2, ws.OpText, nil), 1002},
+		{"opcode 7", clientFrame(true, 0, 7, nil), 1002},
+		{"opcode 0xF", clientFrame(true, 0, 0xf, nil), 1002},
+		{"fragmented close", clientFrame(false, 0, ws.OpClose, nil), 1002},
+		{"pong 126 bytes", clientFrame(true, 0, ws.OpPong, make([]byte, 126)), 1002},
+		{"lone continuation", clientFrame(true, 0, ws.OpContinuation, nil), 1002},
+		{"binary mid text", cat(clientFrame(false, 0, ws.OpText, nil), clientFrame(true, 0, ws.OpBinary, nil)), 1002},
+		{"64-bit top bit", len64(1 << 63), 1002},
+		{"64-bit huge", len64(1 << 40), 1009},
+		{"over limit", clientFrame(true, 0, ws.OpBinary, make([]byte, 1001)), 1009},
+		{"over limit across fragments", cat(clientFrame(false, 0, ws.OpText, make([]byte, 500)), clientFrame(true, 0, ws.OpContinuation, make([]byte, 501))), 1009},
+		{"bad UTF-8", clientFrame(true, 0, ws.OpText, []byte("\xc3\x28")), 1007},
+		{"UTF-8 incomplete at end", clientFrame(true, 0, ws.OpText, []byte("\xc3")), 1007},
+		{"UTF-8 across fragments", cat(clientFrame(false, 0, ws.OpText, []byte("\xf0\x9f")), clientFrame(true, 0, ws.OpContinuation, []byte("\x28"))), 1007},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := NewReader(bytes.NewReader(tc.in), 1000)
+			_, _, err := r.ReadMessage()
+			var fe *Error
+			if !errors.As(err, &fe) || fe.Code != tc.code {
+				t.Fatalf("ReadMessage error = %v; want close code %d", err, tc.code)
+			}
+		})
+	}
+}
+
+// TestReaderTooBigReadsNothing: a too-big frame is refused from its header,
+// before its payload is read.
+func TestReaderTooBigReadsNothing(t *testing.T) {
+	t.Parallel()
+	in := clientFrame(true, 0, ws.OpBinary, make([]byte, 5000))
+	br := bytes.NewReader(in)
+	_, _, err := NewReader(br, 1000).ReadMessage()
+	if fe, ok := err.(*Error); !ok || fe.Code != 1009 {
+		t.Fatalf("err = %v; want 1009", err)
+	}
+	if read := len(in) - br.Len(); read > 14 {
+		t.Fatalf("read %d bytes; want only the header", read)
+	}
+}
+
+func TestParseClose(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		body   []byte
+		code   ws.StatusCode
+		reason string
+		err    ws.StatusCode
+	}{
+		{"empty", nil, 0, "", 0},
+		{"1000 with reason", []byte("\x03\xe8bye"), 1000, "bye", 0},
+		{"4999", []byte{0x13, 0x87}, 4999, "", 0},
+		{"one byte", []byte{3}, 0, "", 1002},
+		{"1005", []byte{0x03, 0xed}, 0, "", 1002},
+		{"bad reason", []byte("\x03\xe8\xff"), 0, "", 1007},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			code, reason, err := ParseClose(tc.body)
+			if tc.err != 0 {
+				if err == nil || err.Code != tc.err {
+					t.Fatalf("ParseClose(%q) err = %v; want code %d", tc.body, err, tc.err)
+				}
+				return
+			}
+			if err != nil || code != tc.code || reason != tc.reason {
+				t.Fatalf("ParseClose(%q) = %d %q %v; want %d %q", tc.body, code, reason, err, tc.code, tc.reason)
+			}
+		})
+	}
+}
+
+func TestEncode(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int{0, 125, 126, 65535, 65536} {
+		p := bytes.Repeat([]byte{'z'}, n)
+		b := Encode(ws.OpBinary, p)
+		h, err := ws.ReadHeader(bytes.NewReader(b))
+		if err != nil || !h.Fin || h.Masked || h.OpCode != ws.OpBinary || h.Length != int64(n) {
+			t.Fatalf("Encode(%d bytes) header = %+v, %v", n, h, err)
+		}
+		if !bytes.Equal(b[len(b)-n:], p) {
+			t.Fatalf("Encode(%d bytes) payload differs", n)
+		}
+	}
+	c := EncodeClose(1000, string(bytes.Repeat([]byte("é"), 100)))
+	if len(c) > 2+MaxControlPayload || !utf8.Valid(c[4:]) {
+		t.Fatalf("EncodeClose with a long reason: %d bytes, valid UTF-8 %v", len(c), utf8.Valid(c[4:]))
+	}
+}
+
+// FuzzReader feeds arbitrary bytes (seeded with valid and invalid frames)
+// to the Reader: it must never panic, never return a message over the limit
+// and never return invalid UTF-8 as text.
+func FuzzReader(f *testing.F) {
+	f.Add(clientFrame(true, 0, ws.OpText, []byte("hello")))
+	f.Add(cat(clientFrame(false, 0, ws.OpText, []byte("\xe2\x82")), clientFrame(true, 0, ws.OpPing, nil), clientFrame(true, 0, ws.OpContinuation, []byte("\xac"))))
+	f.Add(clientFrame(true, 0, ws.OpClose, []byte("\x03\xe8ok")))
+	f.Add([]byte{0x82, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4})
+	f.Add(clientFrame(true, 0, ws.OpBinary, make([]byte, 300)))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		const max = 256
+		r := NewReader(bytes.NewReader(in), max)
+		for range 100 {
+			op, p, err := r.ReadMessage()
+			if err != nil {
+				return
+			}
+			switch {
+			case op.IsControl() && len(p) > MaxControlPayload:
+				t.Fatalf("control frame of %d bytes", len(p))
+			case op.IsData() && len(p) > max:
+				t.Fatalf("message of %d bytes over the %d limit", len(p), max)
+			case op == ws.OpText && !utf8.Valid(p):
+				t.Fatalf("invalid UTF-8 text %q", p)
+			case op == ws.OpContinuation || op.IsReserved():
+				t.Fatalf("returned opcode %v", op)
+			case op == ws.OpClose:
+				ParseClose(p)
+			}
+		}
+	})
+}
+
+func BenchmarkReadMessage(b *testing.B) {
+	for _, size := range []int{32, 1024, 16 << 10} {
+		p := bytes.Repeat([]byte("a"), size)
+		in := clientFrame(true, 0, ws.OpText, p)
+		b.Run(sizeName(size), func(b *testing.B) {
+			br := bytes.NewReader(in)
+			r := NewReader(br, 1<<20)
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			for b.Loop() {
+				br.Reset(in)
+				if _, _, err := r.ReadMessage(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func sizeName(n int) string {
+	if n >= 1024 {
+		return fmt.Sprintf("%dKiB", n/1024)
+	}
+	return fmt.Sprintf("%dB", n)
+}
