@@ -155,7 +155,7 @@ func (c *conn) writeLoop() {
 		c.mu.Lock()
 		if len(c.queue) == 0 || c.dead {
 			c.writing = false
-			if cap(c.queue) > 16 {
+			if cap(c.queue) > maxIdleQueueCap {
 				c.queue = nil // don't keep a large array while idle
 			}
 			c.mu.Unlock()
@@ -183,7 +183,7 @@ func (c *conn) writeLoop() {
 		c.s.m.bytesOut.Add(float64(n))
 		clear(batch)
 		c.mu.Lock()
-		if cap(batch) <= 16 {
+		if cap(batch) <= maxIdleQueueCap {
 			c.spare = batch[:0]
 		}
 		if err != nil {
@@ -355,3 +355,7 @@ func (c *conn) finish() {
 	c.s.logf("ws close ip=%q room=%q sent=%s recv=%s why=%q dur=%s", c.ip, c.room, sentS, recvS, why, time.Since(c.opened).Round(time.Millisecond))
 	c.s.wg.Done()
 }
+
+// maxIdleQueueCap is the largest queue array a connection keeps between
+// bursts; bigger ones are dropped so idle connections stay small.
+const maxIdleQueueCap = 64

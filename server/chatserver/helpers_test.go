@@ -33,7 +33,11 @@ func startServer(t testing.TB, mutate func(*Config)) *Server {
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	s, err := New(cfg, t.Logf)
+	var logf func(string, ...any)
+	if _, isBench := t.(*testing.B); !isBench {
+		logf = t.Logf
+	}
+	s, err := New(cfg, logf)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

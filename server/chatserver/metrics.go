@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 )
 
 // metrics are the Prometheus series of one Server, in its own registry so
@@ -40,6 +41,10 @@ func newMetrics() *metrics {
 	for _, c := range []prometheus.Collector{m.open, m.accepted, m.refused, m.handshakeFailures, m.messagesIn, m.messagesOut, m.bytesIn, m.bytesOut, m.slowConsumer, m.closeSent, m.dropped} {
 		f(c)
 	}
+	// Go runtime and process series (RSS, goroutines, heap): what the idle
+	// connection measurement and soak runs read.
+	f(collectors.NewGoCollector())
+	f(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, r := range []string{"max_conns", "draining", "origin"} {
 		m.refused.WithLabelValues(r)
 	}
