@@ -36,6 +36,7 @@ type Config struct {
 	URL            string
 	Clients        int     // connections to open
 	Senders        int     // how many of the clients publish; 0 = all
+	NoSenders      bool    // publish nothing (a worker process owning no sender ids)
 	Rate           float64 // broadcasts per second across all senders
 	Size           int     // message size in bytes, ≥ payload.HeaderLen
 	Duration       time.Duration
@@ -56,6 +57,7 @@ type Config struct {
 	// SenderBase … SenderBase+Senders-1 of TotalSenders.
 	RunID        uint64                                             // 0 = random
 	SenderBase   int                                                // first global sender id here
+	ClientBase   int                                                // global number of this process's first client (source IP rotation)
 	TotalSenders int                                                // 0 = Senders (single process)
 	Gate         func(established int) (start time.Time, err error) // after the ramp: when slot 0 is due; nil = shortly
 }
@@ -65,6 +67,9 @@ var ErrUsage = errors.New("usage")
 
 // senders returns the number of senders in this process.
 func (c Config) senders() int {
+	if c.NoSenders {
+		return 0
+	}
 	if c.Senders == 0 {
 		return c.Clients
 	}

@@ -159,7 +159,7 @@ func (r *runner) connect(i int) {
 	r.attempted.Add(1)
 	d := client.Dialer{Timeout: r.cfg.ConnectTimeout}
 	if n := len(r.cfg.SourceIPs); n > 0 {
-		d.Local = r.cfg.SourceIPs[i%n]
+		d.Local = r.cfg.SourceIPs[(r.cfg.ClientBase+i)%n]
 	}
 	c, err := d.Dial(context.Background(), r.cfg.URL)
 	if err != nil {
@@ -236,19 +236,31 @@ func (r *runner) broadcast(ctx context.Context, res *Result) (time.Duration, err
 		}
 	}()
 	wg.Wait()
+	// Processes without (working) senders still wait for the window's end.
+	if d := time.Until(endAt); d > 0 {
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+		}
+		t.Stop()
+	}
 	stopSend()
 	measured := cfg.Duration
 	if ctx.Err() != nil {
 		measured = max(0, min(cfg.Duration, time.Since(measureAt)))
 	}
-	_ = endAt
 
 	// Drain: until every connected receiver has every measured broadcast.
 	r.phase.Store("drain")
 	res.Sent = r.sentWin.Load()
+	owed := res.Sent // per receiver
+	if cfg.totalSenders() != cfg.senders() {
+		owed = int64(w.Len()) // other processes send the rest
+	}
 	deadline := time.Now().Add(cfg.Drain)
 	for time.Now().Before(deadline) {
-		if r.stats.Delivered() >= res.Sent*r.connected.Load() {
+		if r.stats.Delivered() >= owed*r.connected.Load() {
 			break
 		}
 		time.Sleep(10 * time.Millisecond)

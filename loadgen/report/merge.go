@@ -1,0 +1,145 @@
+package report
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// ErrNothingToMerge is returned by Merge without reports.
+var ErrNothingToMerge = errors.New("report: nothing to merge")
+
+// Merge combines reports of runs made at the same time (several machines,
+// or several processes of one machine) into one: histograms are merged
+// from their encodings, counters summed, summaries and throughput
+// recomputed; overloaded is true if any input was. The inputs must share
+// URL and size; differences are listed in Generator.Warnings.
+//
+// Merge treats the inputs as independent runs (each with its own run id),
+// so Expected and Lost are sums. A multi-process run of one run id
+// recomputes them afterwards (see the procs package).
+func Merge(rs []*Report) (*Report, error) {
+	if len(rs) == 0 {
+		return nil, ErrNothingToMerge
+	}
+	first := rs[0]
+	out := &Report{
+		Tool:    Tool,
+		Version: first.Version,
+		Started: first.Started,
+		URL:     first.URL,
+		Config: Config{
+			Size:      first.Config.Size,
+			WarmupS:   first.Config.WarmupS,
+			SourceIPs: nil,
+		},
+	}
+	lat, con, fan := NewLatencyHistogram(), NewLatencyHistogram(), NewLatencyHistogram()
+	merge := func(dst *hdrhistogram.Histogram, enc, what string, i int) error {
+		if enc == "" {
+			return nil
+		}
+		h, err := DecodeHistogram(enc)
+		if err != nil {
+			return fmt.Errorf("report %d: %s histogram: %w", i+1, what, err)
+		}
+		if dropped := dst.Merge(h); dropped > 0 {
+			return fmt.Errorf("report %d: %s histogram: %d values out of range", i+1, what, dropped)
+		}
+		return nil
+	}
+	var rssWeighted float64
+	var lagMax float64
+	for i, r := range rs {
+		if r.URL != first.URL {
+			out.Generator.Warnings = append(out.Generator.Warnings, fmt.Sprintf("report %d measured %s, report 1 %s", i+1, r.URL, first.URL))
+		}
+		if r.Config.Size != first.Config.Size {
+			out.Generator.Warnings = append(out.Generator.Warnings, fmt.Sprintf("report %d used --size %d, report 1 --size %d", i+1, r.Config.Size, first.Config.Size))
+		}
+		if r.Started < out.Started {
+			out.Started = r.Started
+		}
+		c := &out.Config
+		c.Clients += r.Config.Clients
+		c.Senders += r.Config.Senders
+		c.Rate += r.Config.Rate
+		c.DurationS = math.Max(c.DurationS, r.Config.DurationS)
+		c.WarmupS = math.Max(c.WarmupS, r.Config.WarmupS)
+		c.Ramp += r.Config.Ramp
+		c.Procs += max(r.Config.Procs, 1)
+		c.SourceIPs = append(c.SourceIPs, r.Config.SourceIPs...)
+
+		n := &out.Connections
+		n.Attempted += r.Connections.Attempted
+		n.Established += r.Connections.Established
+		n.Failed += r.Connections.Failed
+		n.Dropped += r.Connections.Dropped
+
+		m := &out.Messages
+		m.Sent += r.Messages.Sent
+		m.Receivers += r.Messages.Receivers
+		m.Expected += r.Messages.Expected
+		m.Delivered += r.Messages.Delivered
+		m.Lost += r.Messages.Lost
+		m.Duplicated += r.Messages.Duplicated
+		m.Reordered += r.Messages.Reordered
+		m.Foreign += r.Messages.Foreign
+		out.MeasuredS = math.Max(out.MeasuredS, r.MeasuredS)
+
+		g := &out.Generator
+		g.Overloaded = g.Overloaded || r.Generator.Overloaded
+		g.MaxSendLagMs = math.Max(g.MaxSendLagMs, r.Generator.MaxSendLagMs)
+		lagMax = math.Max(lagMax, r.Generator.SendLagMs.Max)
+		g.MaxSendLagLimitMs = math.Max(g.MaxSendLagLimitMs, r.Generator.MaxSendLagLimitMs)
+		g.SendErrors += r.Generator.SendErrors
+		g.CPUSeconds += r.Generator.CPUSeconds
+		g.FDLimit = max(g.FDLimit, r.Generator.FDLimit)
+		g.GoMaxProcs = max(g.GoMaxProcs, r.Generator.GoMaxProcs)
+		rssWeighted += r.Generator.RSSPerClientKB * float64(r.Connections.Established)
+		for _, w := range r.Generator.Warnings {
+			if !slices.Contains(g.Warnings, w) {
+				g.Warnings = append(g.Warnings, w)
+			}
+		}
+
+		if err := merge(lat, r.Histograms.Latency, "latency", i); err != nil {
+			return nil, err
+		}
+		if err := merge(con, r.Histograms.Connect, "connect", i); err != nil {
+			return nil, err
+		}
+		if err := merge(fan, r.Histograms.Fanout, "fanout", i); err != nil {
+			return nil, err
+		}
+	}
+	if out.Connections.Established > 0 {
+		out.Generator.RSSPerClientKB = rssWeighted / float64(out.Connections.Established)
+	}
+	// The merged send-lag summary keeps only the worst lag: per-send lags
+	// are not stored as histograms.
+	out.Generator.SendLagMs = Summary{Max: lagMax}
+	out.Recompute(lat, con, fan)
+	return out, nil
+}
+
+// Recompute sets the summaries, encoded histograms and throughput from the
+// given histograms and the report's counters.
+func (r *Report) Recompute(lat, con, fan *hdrhistogram.Histogram) {
+	r.LatencyMs = Summarize(lat)
+	r.Connections.ConnectMs = Summarize(con)
+	r.FanoutMs = Summarize(fan)
+	r.Histograms.Latency, _ = EncodeHistogram(lat)
+	r.Histograms.Connect, _ = EncodeHistogram(con)
+	r.Histograms.Fanout, _ = EncodeHistogram(fan)
+	s := r.MeasuredS
+	if s == 0 {
+		s = r.Config.DurationS
+	}
+	if s > 0 {
+		r.Throughput = Throughput{SentPerS: float64(r.Messages.Sent) / s, DeliveredPerS: float64(r.Messages.Delivered) / s}
+	}
+}

@@ -1,0 +1,56 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// WriteTable writes the human summary of r: configuration, connections,
+// message counts, throughput and the latency summaries.
+func (r *Report) WriteTable(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	c, m := r.Config, r.Messages
+	fmt.Fprintf(tw, "target\t%s\n", r.URL)
+	fmt.Fprintf(tw, "load\t%d clients, %d senders, %g broadcasts/s of %d B, %gs measured after %gs warmup\n",
+		c.Clients, c.Senders, c.Rate, c.Size, r.MeasuredS, c.WarmupS)
+	fmt.Fprintf(tw, "connections\t%d established, %d failed, %d dropped of %d attempted\n",
+		r.Connections.Established, r.Connections.Failed, r.Connections.Dropped, r.Connections.Attempted)
+	loss := 0.0
+	if m.Expected > 0 {
+		loss = 100 * float64(m.Lost) / float64(m.Expected)
+	}
+	fmt.Fprintf(tw, "messages\t%d sent, %d expected, %d delivered, %d lost (%.4f%%), %d duplicated, %d reordered, %d foreign\n",
+		m.Sent, m.Expected, m.Delivered, m.Lost, loss, m.Duplicated, m.Reordered, m.Foreign)
+	fmt.Fprintf(tw, "throughput\t%.1f sent/s, %.1f delivered/s\n", r.Throughput.SentPerS, r.Throughput.DeliveredPerS)
+	fmt.Fprintf(tw, "\n\tcount\tmin\tmean\tp50\tp90\tp99\tp99.9\tmax (ms)\n")
+	row := func(name string, s Summary) {
+		fmt.Fprintf(tw, "%s\t%d\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\n", name, s.Count, s.Min, s.Mean, s.P50, s.P90, s.P99, s.P999, s.Max)
+	}
+	row("latency", r.LatencyMs)
+	row("fan-out", r.FanoutMs)
+	row("connect", r.Connections.ConnectMs)
+	row("send lag", r.Generator.SendLagMs)
+	fmt.Fprintln(tw)
+	g := r.Generator
+	state := "kept the timetable"
+	if g.Overloaded {
+		state = "OVERLOADED (fell behind its timetable)"
+	}
+	fmt.Fprintf(tw, "generator\t%s; max send lag %.2f ms (limit %.2f ms); %.1f KiB RSS per connection; %.1f CPU s\n",
+		state, g.MaxSendLagMs, g.MaxSendLagLimitMs, g.RSSPerClientKB, g.CPUSeconds)
+	for _, warn := range g.Warnings {
+		fmt.Fprintf(tw, "warning\t%s\n", warn)
+	}
+	return tw.Flush()
+}
+
+// WriteHgrm writes h (microseconds) in the HdrHistogram percentile
+// distribution text format with values in milliseconds, as
+// HistogramLogProcessor and the plotting tools expect.
+func WriteHgrm(w io.Writer, h *hdrhistogram.Histogram) error {
+	_, err := h.PercentilesPrint(w, 5, 1000)
+	return err
+}
