@@ -40,14 +40,14 @@ func StartNATS(addr string, logf func(string, ...any)) (*NATS, error) {
 		host = "0.0.0.0"
 	}
 	opts := &natsserver.Options{
-		ServerName:     "wsbench-embedded",
-		Host:           host,
-		Port:           port,
-		NoSigs:         true,
-		NoLog:          logf == nil,
-		MaxPayload:     EmbedMaxPayload,
-		MaxPending:     256 << 20, // per-client outbound buffer before NATS cuts a slow subscriber
-		WriteDeadline:  10 * time.Second,
+		ServerName:            "wsbench-embedded",
+		Host:                  host,
+		Port:                  port,
+		NoSigs:                true,
+		NoLog:                 logf == nil,
+		MaxPayload:            EmbedMaxPayload,
+		MaxPending:            256 << 20, // per-client outbound buffer before NATS cuts a slow subscriber
+		WriteDeadline:         10 * time.Second,
 		DisableShortFirstPing: true,
 	}
 	srv, err := natsserver.NewServer(opts)
