@@ -93,6 +93,7 @@ func Merge(rs []*Report) (*Report, error) {
 		g := &out.Generator
 		g.Overloaded = g.Overloaded || r.Generator.Overloaded
 		g.MaxSendLagMs = math.Max(g.MaxSendLagMs, r.Generator.MaxSendLagMs)
+		g.MaxSendLateMs = math.Max(g.MaxSendLateMs, r.Generator.MaxSendLateMs)
 		lagMax = math.Max(lagMax, r.Generator.SendLagMs.Max)
 		g.MaxSendLagLimitMs = math.Max(g.MaxSendLagLimitMs, r.Generator.MaxSendLagLimitMs)
 		g.SendErrors += r.Generator.SendErrors

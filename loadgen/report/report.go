@@ -103,11 +103,19 @@ type Throughput struct {
 	DeliveredPerS float64 `json:"delivered_per_s"`
 }
 
-// Generator describes whether the generator kept its own timetable.
+// Generator describes whether the generator kept its own timetable during
+// the measured window (warmup sends are not judged).
 type Generator struct {
-	Overloaded   bool    `json:"overloaded"`      // max send lag exceeded MaxSendLagLimitMs
-	MaxSendLagMs float64 `json:"max_send_lag_ms"` // worst lateness of a send against its intended time
-	// SendLagMs summarises how late every send was against the timetable.
+	Overloaded bool `json:"overloaded"` // max send lag exceeded MaxSendLagLimitMs
+	// MaxSendLagMs is the worst lateness of a send that the generator
+	// itself caused (its goroutine ran late), not counting time blocked in
+	// the previous write of the connection (server backpressure).
+	MaxSendLagMs float64 `json:"max_send_lag_ms"`
+	// MaxSendLateMs is the worst lateness of a send against its intended
+	// time from any cause, backpressure included.
+	MaxSendLateMs float64 `json:"max_send_late_ms"`
+	// SendLagMs summarises how late every measured send was against the
+	// timetable, from any cause.
 	SendLagMs         Summary `json:"send_lag_ms"`
 	MaxSendLagLimitMs float64 `json:"max_send_lag_limit_ms"` // the --max-send-lag threshold
 	SendErrors        int64   `json:"send_errors"`           // senders stopped by a write error

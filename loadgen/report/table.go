@@ -39,8 +39,8 @@ func (r *Report) WriteTable(w io.Writer) error {
 	if g.Overloaded {
 		state = "OVERLOADED (fell behind its timetable)"
 	}
-	fmt.Fprintf(tw, "generator\t%s; max send lag %.2f ms (limit %.2f ms); %.1f KiB RSS per connection; %.1f CPU s\n",
-		state, g.MaxSendLagMs, g.MaxSendLagLimitMs, g.RSSPerClientKB, g.CPUSeconds)
+	fmt.Fprintf(tw, "generator\t%s; own send lag max %.2f ms (limit %.2f ms), sends late by up to %.2f ms incl. server backpressure; %.1f KiB RSS per connection; %.1f CPU s\n",
+		state, g.MaxSendLagMs, g.MaxSendLagLimitMs, g.MaxSendLateMs, g.RSSPerClientKB, g.CPUSeconds)
 	for _, warn := range g.Warnings {
 		fmt.Fprintf(tw, "warning\t%s\n", warn)
 	}

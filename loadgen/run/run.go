@@ -73,7 +73,8 @@ type runner struct {
 	sentAll   atomic.Int64 // every broadcast sent (warmup included)
 	sentWin   atomic.Int64 // measured broadcasts sent
 	sendErrs  atomic.Int64
-	maxLag    atomic.Int64 // ns
+	maxLag    atomic.Int64 // ns, the generator's own send lag
+	maxLate   atomic.Int64 // ns, lateness against the timetable (own + backpressure)
 	phase     atomic.Value // string
 }
 
@@ -269,11 +270,19 @@ func (r *runner) broadcast(ctx context.Context, res *Result) (time.Duration, err
 }
 
 // send publishes sender id's slots on the timetable until the window ends.
+//
+// Lateness against the timetable has two causes, recorded apart: the
+// generator's own (the goroutine ran late: scheduling, CPU, GC) and the
+// server's backpressure (the previous write of this connection blocked past
+// the next due time because the server does not read). Only the first
+// marks the run overloaded; both count in latency, which is always taken
+// from the intended time.
 func (r *runner) send(ctx context.Context, m *member, id int, w *receive.Window) {
 	tt := w.Table
 	buf := make([]byte, r.cfg.Size)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	var prevEnd time.Time
 	for seq := uint64(0); ; seq++ {
 		slot := tt.Slot(id, seq)
 		if slot >= w.Hi {
@@ -290,13 +299,20 @@ func (r *runner) send(ctx context.Context, m *member, id int, w *receive.Window)
 		} else if ctx.Err() != nil {
 			return
 		}
-		lag := time.Since(due)
-		r.recordLag(lag)
+		now := time.Now()
+		if slot >= w.Lo { // warmup lateness does not count
+			ready := due
+			if prevEnd.After(due) {
+				ready = prevEnd // blocked in the previous write: backpressure
+			}
+			r.recordLag(now.Sub(due), now.Sub(ready))
+		}
 		_ = encode(buf, w.RunID, id, seq, due.UnixNano())
 		if err := m.conn.WriteFrame(ws.OpBinary, buf); err != nil {
 			r.sendErrs.Add(1)
 			return
 		}
+		prevEnd = time.Now()
 		r.sentAll.Add(1)
 		if slot >= w.Lo {
 			r.sentWin.Add(1)
@@ -304,18 +320,24 @@ func (r *runner) send(ctx context.Context, m *member, id int, w *receive.Window)
 	}
 }
 
-func (r *runner) recordLag(lag time.Duration) {
-	ns := int64(lag)
-	for {
-		old := r.maxLag.Load()
-		if ns <= old || r.maxLag.CompareAndSwap(old, ns) {
-			break
-		}
-	}
-	us := min(max(lag.Microseconds(), report.HistMinMicros), report.HistMaxMicros)
+// recordLag records a measured send's lateness against the timetable and
+// the part of it that the generator itself caused.
+func (r *runner) recordLag(late, own time.Duration) {
+	atomicMax(&r.maxLag, int64(own))
+	atomicMax(&r.maxLate, int64(late))
+	us := min(max(late.Microseconds(), report.HistMinMicros), report.HistMaxMicros)
 	r.mu.Lock()
 	_ = r.lagH.RecordValue(us)
 	r.mu.Unlock()
+}
+
+func atomicMax(a *atomic.Int64, v int64) {
+	for {
+		old := a.Load()
+		if v <= old || a.CompareAndSwap(old, v) {
+			return
+		}
+	}
 }
 
 // closeAll sends close 1000 on every connection, waits up to CloseWait for

@@ -1,0 +1,193 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+
+	"github.com/spf13/pflag"
+	"github.com/wsbench/wsbench/loadgen/client"
+	"github.com/wsbench/wsbench/loadgen/procs"
+	"github.com/wsbench/wsbench/loadgen/report"
+	"github.com/wsbench/wsbench/loadgen/run"
+)
+
+const runUsage = `loadgen: WebSocket broadcast load generator (open model, no coordinated omission)
+
+usage: loadgen [run] --url ws://HOST:PORT/ROOM [flags]
+       loadgen merge REPORT.json… -o OUT.json    merge reports of simultaneous runs
+       loadgen compare OLD NEW                    compare reports (exit 1 on regression)
+       loadgen plot REPORT.json… -o FILE.png      latency percentile curves
+
+Opens --clients connections (--ramp per second), then --senders of them
+broadcast --rate messages per second in total on a fixed timetable; every
+client receives everything and records latency from each message's intended
+send time. Phases: ramp, warmup (not recorded), --duration measured, drain,
+close (1000). Ctrl-C ends early and still reports.
+
+Exit status: 0 ok, 1 threshold exceeded, 2 usage error, 3 no connection.
+
+Examples:
+  loadgen --url ws://127.0.0.1:8181/ --clients 1000 --rate 200 --duration 30s --out run.json
+  loadgen --url ws://127.0.0.1:8181/ --clients 19000 --senders 10 --rate 100 --max-p99 50ms --max-loss 0.1%
+  loadgen --url ws://127.0.0.1:8181/ --clients 50000 --procs 3 --source-ips 127.0.0.2-127.0.0.4
+
+Flags:
+`
+
+// runFlags binds the run flags to cfg and returns the flag set.
+type runFlags struct {
+	cfg        run.Config
+	sources    client.SourceIPs
+	procs      int
+	out, hgrm  string
+	interval   string
+	quiet      bool
+	thresholds run.Thresholds
+	loss       Loss
+}
+
+func newRunFlags() (*pflag.FlagSet, *runFlags) {
+	f := &runFlags{}
+	fs := pflag.NewFlagSet("loadgen", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.SortFlags = false
+	c := &f.cfg
+	fs.StringVar(&c.URL, "url", "", "WebSocket URL of the room to load (ws://host:port/path)")
+	fs.IntVar(&c.Clients, "clients", run.DefaultClients, "connections to open (every one receives everything)")
+	fs.IntVar(&c.Senders, "senders", 0, "how many of the clients publish (0 = all)")
+	fs.Float64Var(&c.Rate, "rate", run.DefaultRate, "broadcasts per second, all senders together, on a fixed timetable")
+	fs.IntVar(&c.Size, "size", run.DefaultSize, "message size in bytes (at least the 32-byte header)")
+	fs.DurationVar(&c.Duration, "duration", run.DefaultDuration, "measured window")
+	fs.DurationVar(&c.Warmup, "warmup", run.DefaultWarmup, "broadcasting before the measured window, not recorded")
+	fs.DurationVar(&c.Drain, "drain", run.DefaultDrain, "after the window, wait at most this long for in-flight messages")
+	fs.Float64Var(&c.Ramp, "ramp", run.DefaultRamp, "new connections per second (0 = as fast as possible)")
+	fs.DurationVar(&c.ConnectTimeout, "connect-timeout", run.DefaultConnectTimeout, "TCP connect + WebSocket handshake timeout per connection")
+	fs.DurationVar(&c.MaxSendLag, "max-send-lag", run.DefaultMaxSendLag, "a send later than this behind its timetable marks the report overloaded")
+	fs.Var(&f.sources, "source-ips", "local addresses to spread connections over: list, range a-b or CIDR (e.g. 127.0.0.2-127.0.0.9)")
+	fs.IntVar(&f.procs, "procs", 1, "worker processes (each with its own fd limit) sharing the load; results are merged")
+	fs.StringVar(&f.out, "out", "", "write the JSON report here")
+	fs.StringVar(&f.hgrm, "hgrm", "", "write the latency HdrHistogram percentile distribution (ms) here")
+	fs.StringVar(&f.interval, "interval-log", "", "write one JSON line per second (connected, sent, delivered, p50/p99/max) here")
+	fs.DurationVar(&f.thresholds.MaxP99, "max-p99", 0, "exit 1 when the delivery latency p99 exceeds this (0 = off)")
+	fs.Var(&f.loss, "max-loss", "exit 1 when lost/expected exceeds this: a fraction (0.001) or a percentage (0.1%)")
+	fs.BoolVarP(&f.quiet, "quiet", "q", false, "no progress lines on stderr")
+	return fs, f
+}
+
+// Run is `loadgen [run]`: it parses args, runs the load and writes the
+// outputs. It returns the exit code.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs, f := newRunFlags()
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			fmt.Fprint(stdout, runUsage+fs.FlagUsages())
+			return ExitOK
+		}
+		fmt.Fprintf(stderr, "loadgen: %v\nRun loadgen --help for the flags.\n", err)
+		return ExitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "loadgen: unexpected argument %q; subcommands are run, merge, compare, plot\n", fs.Arg(0))
+		return ExitUsage
+	}
+	cfg := f.cfg
+	cfg.SourceIPs = f.sources
+	f.thresholds.MaxLoss, f.thresholds.LossSet = f.loss.Fraction, f.loss.Set_
+	if !f.quiet {
+		cfg.Progress = stderr
+	}
+	if err := cfg.Validate(); err != nil {
+		fmt.Fprintf(stderr, "loadgen: %v\n", err)
+		return ExitUsage
+	}
+	if f.procs < 1 || f.procs > cfg.Clients || f.procs > 64 {
+		fmt.Fprintf(stderr, "loadgen: --procs %d: want 1 up to min(--clients, 64)\n", f.procs)
+		return ExitUsage
+	}
+	if f.interval != "" {
+		file, err := os.Create(f.interval)
+		if err != nil {
+			fmt.Fprintf(stderr, "loadgen: --interval-log: %v\n", err)
+			return ExitUsage
+		}
+		defer file.Close()
+		cfg.IntervalLog = file
+	}
+
+	var rep *report.Report
+	var err error
+	if f.procs > 1 {
+		exe, xerr := os.Executable()
+		if xerr != nil {
+			fmt.Fprintf(stderr, "loadgen: --procs needs its own executable: %v\n", xerr)
+			return ExitUsage
+		}
+		rep, err = procs.Run(ctx, cfg, f.procs, func() *exec.Cmd { return exec.Command(exe, "worker") })
+	} else {
+		rep, err = run.Run(ctx, cfg)
+	}
+	switch {
+	case errors.Is(err, run.ErrUsage):
+		fmt.Fprintf(stderr, "loadgen: %v\n", err)
+		return ExitUsage
+	case rep == nil:
+		fmt.Fprintf(stderr, "loadgen: %v\n", err)
+		return ExitThreshold
+	}
+	code := ExitOK
+	if err != nil {
+		fmt.Fprintf(stderr, "loadgen: %v\n", err)
+		code = ExitThreshold
+		if errors.Is(err, run.ErrNoConnection) {
+			code = ExitNoConnection
+		}
+	}
+	if werr := writeOutputs(rep, f.out, f.hgrm, stdout); werr != nil {
+		fmt.Fprintf(stderr, "loadgen: %v\n", werr)
+		return ExitThreshold
+	}
+	if code != ExitOK {
+		return code
+	}
+	if failed := f.thresholds.Check(rep); len(failed) > 0 {
+		for _, s := range failed {
+			fmt.Fprintf(stderr, "loadgen: threshold exceeded: %s\n", s)
+		}
+		return ExitThreshold
+	}
+	return ExitOK
+}
+
+// writeOutputs prints the table and writes the report and hgrm files.
+func writeOutputs(rep *report.Report, out, hgrm string, stdout io.Writer) error {
+	if err := rep.WriteTable(stdout); err != nil {
+		return err
+	}
+	if out != "" {
+		if err := rep.WriteFile(out); err != nil {
+			return fmt.Errorf("--out: %w", err)
+		}
+	}
+	if hgrm != "" {
+		h, err := report.DecodeHistogram(rep.Histograms.Latency)
+		if err != nil {
+			return err
+		}
+		file, err := os.Create(hgrm)
+		if err != nil {
+			return fmt.Errorf("--hgrm: %w", err)
+		}
+		if err := report.WriteHgrm(file, h); err != nil {
+			file.Close()
+			return fmt.Errorf("--hgrm: %w", err)
+		}
+		if err := file.Close(); err != nil {
+			return fmt.Errorf("--hgrm: %w", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,49 @@
+// Command loadgen is wsbench's WebSocket broadcast load generator. See
+// README.md; `loadgen --help` lists the flags.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/wsbench/wsbench/loadgen/cli"
+	"github.com/wsbench/wsbench/loadgen/compare"
+	"github.com/wsbench/wsbench/loadgen/plot"
+	"github.com/wsbench/wsbench/loadgen/procs"
+)
+
+func main() {
+	os.Exit(dispatch(os.Args[1:]))
+}
+
+func dispatch(args []string) int {
+	// SIGINT/SIGTERM end the run early; a second signal kills the process.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // restore default handling: the next Ctrl-C exits at once
+	}()
+	sub, rest := "run", args
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		sub, rest = args[0], args[1:]
+	}
+	switch sub {
+	case "run":
+		return cli.Run(ctx, rest, os.Stdout, os.Stderr)
+	case "merge":
+		return cli.Merge(rest, os.Stdout, os.Stderr)
+	case "worker": // hidden: started by --procs
+		return procs.WorkerMain(ctx, os.Stdin, os.Stdout, os.Stderr)
+	case "compare":
+		return compare.Main(rest, os.Stdout, os.Stderr)
+	case "plot":
+		return plot.Main(rest, os.Stdout, os.Stderr)
+	default:
+		fmt.Fprintf(os.Stderr, "loadgen: unknown subcommand %q; use run (default), merge, compare or plot, or --help\n", sub)
+		return cli.ExitUsage
+	}
+}
