@@ -14,6 +14,7 @@ func Summary(res Results, cfg Config, charts []Chart) string {
 	fmt.Fprintf(&b, "# wsbench results: %s, %s\n\n", m.Host, m.Started.Format(time.RFC3339))
 	fmt.Fprintf(&b, "%s, %d cores, Linux %s, %s, Node %s, commit %s.  \n", m.CPUModel, m.Cores, m.Kernel, m.Go, m.Node, m.Commit)
 	fmt.Fprintf(&b, "CPU split: %s.  \n", m.Split)
+	b.WriteString("Columns: *loadgen CPU* is the loadgen's CPU time over the run's wall time (near 100 %: the generator's core was the limit); *send lag* the loadgen's largest delay behind its timetable; *other load* the busy share of the server's or loadgen's CPU taken by other processes during the run (a shared machine: above ~20 % the run is noisy).\n\n")
 	fmt.Fprintf(&b, "Each run starts a fresh server on 127.0.0.1; the loadgen sends binary broadcasts on a fixed timetable (open model) and measures latency from the intended send time. Shared machine: treat differences under ~10 %% as noise unless repeated (--repeat).\n\n")
 	if res.Aborted != "" {
 		fmt.Fprintf(&b, "**The bench stopped early: %s.** The tables hold what was measured before.\n\n", res.Aborted)
@@ -29,7 +30,7 @@ func Summary(res Results, cfg Config, charts []Chart) string {
 				fail = fmtRate(c.FailedRate) + "/s"
 				why = c.FailWhy
 				if c.GeneratorBound {
-					why += " (loadgen saturated: a lower bound for the server)"
+					why += " (the loadgen was saturated or fell behind its timetable there: the server may carry more)"
 				}
 			}
 			fmt.Fprintf(&b, "| %s | %d | %d B | **%s** | %s | %s | %s | %s | %d | %s |\n",
@@ -91,8 +92,8 @@ func Summary(res Results, cfg Config, charts []Chart) string {
 }
 
 func runTable(b *strings.Builder, res Results, kind string) {
-	b.WriteString("| server | clients | rate/s | size | offered/s | p50 | p99 | p99.9 | max | delivered/s | lost | server peak RSS | server CPU s | goroutines | loadgen CPU | result |\n")
-	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
+	b.WriteString("| server | clients | rate/s | size | offered/s | p50 | p99 | p99.9 | max | delivered/s | lost | server peak RSS | server CPU s | goroutines | loadgen CPU | send lag ms | other load | result |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
 	for _, r := range res.Runs {
 		if r.Kind != kind {
 			continue
@@ -109,9 +110,9 @@ func runTable(b *strings.Builder, res Results, kind string) {
 		if r.Step > 0 {
 			name = fmt.Sprintf("%s #%d", r.Server, r.Step)
 		}
-		fmt.Fprintf(b, "| %s | %d | %s | %d | %s | %s | %s | %s | %s | %s | %d | %s | %.1f | %s | %.0f%% | %s |\n",
+		fmt.Fprintf(b, "| %s | %d | %s | %d | %s | %s | %s | %s | %s | %s | %d | %s | %.1f | %s | %.0f%% | %s | %.0f%% | %s |\n",
 			name, r.Clients, fmtRate(r.Rate), r.Size, si(r.OfferedPerS), ms(r.Latency.P50), ms(r.Latency.P99), ms(r.Latency.P999), ms(r.Latency.Max),
-			si(r.DeliveredPerS), r.Lost, kib(r.ServerUsage.PeakRSSKiB), r.ServerUsage.CPUSeconds, g, 100*r.LoadgenBusy(), result)
+			si(r.DeliveredPerS), r.Lost, kib(r.ServerUsage.PeakRSSKiB), r.ServerUsage.CPUSeconds, g, 100*r.LoadgenBusy(), ms(r.MaxSendLagMs), 100*r.OtherLoad(), result)
 	}
 	b.WriteString("\n")
 }

@@ -29,7 +29,7 @@ func TestJudge(t *testing.T) {
 		{"loss", func(r *report.Report) *report.Report { r.Messages.Lost = 1; return r }, "lost"},
 		{"missing clients", func(r *report.Report) *report.Report { r.Connections.Established = 90; return r }, "90 of 100"},
 		{"dropped", func(r *report.Report) *report.Report { r.Connections.Dropped = 2; return r }, "dropped"},
-		{"overloaded generator", func(r *report.Report) *report.Report { r.Generator.Overloaded = true; return r }, "generator"},
+		{"lagging generator still passes", func(r *report.Report) *report.Report { r.Generator.Overloaded = true; return r }, ""},
 		{"nothing measured", func(r *report.Report) *report.Report { r.Messages.Expected = 0; return r }, "nothing expected"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
