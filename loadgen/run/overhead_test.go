@@ -1,0 +1,49 @@
+package run
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/wsbench/wsbench/loadgen/relaytest"
+)
+
+// BenchmarkOverhead measures what the generator (plus the in-process
+// relaytest relay, which adds no delay, and loopback TCP) contributes to
+// latency: 100 clients, 10 senders, at 50 and 200 broadcasts/s (5,000 and
+// 20,000 deliveries/s) for 3 s. It reports the delivery latency
+// p50/p99/p99.9 in ms, the generator's own max send lag and the CPU time of
+// the whole test process (generator and relay). Run it with
+//
+//	go test -run '^$' -bench Overhead -benchtime 1x ./loadgen/run
+func BenchmarkOverhead(b *testing.B) {
+	for _, rate := range []float64{50, 200} {
+		b.Run(fmt.Sprintf("rate=%g", rate), func(b *testing.B) {
+			relay := &relaytest.Relay{}
+			if err := relay.Start(); err != nil {
+				b.Fatal(err)
+			}
+			defer relay.Close()
+			for b.Loop() {
+				cfg := Config{
+					URL: relay.URL(), Clients: 100, Senders: 10, Rate: rate, Size: 64,
+					Duration: 3 * time.Second, Warmup: time.Second, Drain: 2 * time.Second,
+					ConnectTimeout: 5 * time.Second, MaxSendLag: DefaultMaxSendLag,
+				}
+				rep, err := Run(context.Background(), cfg)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if rep.Messages.Lost != 0 {
+					b.Errorf("lost %d of %d", rep.Messages.Lost, rep.Messages.Expected)
+				}
+				b.ReportMetric(rep.LatencyMs.P50, "p50-ms")
+				b.ReportMetric(rep.LatencyMs.P99, "p99-ms")
+				b.ReportMetric(rep.LatencyMs.P999, "p99.9-ms")
+				b.ReportMetric(rep.Generator.MaxSendLagMs, "max-send-lag-ms")
+				b.ReportMetric(rep.Generator.CPUSeconds, "process-cpu-s")
+			}
+		})
+	}
+}
