@@ -1,0 +1,202 @@
+package abuse
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+)
+
+// scenarios lists every scenario in the order of a full run.
+func scenarios() []Scenario {
+	return []Scenario{
+		{Name: "handshake-hold", Description: "TCP connections that never finish the handshake (slowloris)", Run: handshakeHold},
+		{Name: "slow-readers", Description: "upgraded connections that never read while broadcasts flow", Run: slowReaders},
+		{Name: "slow-1", Description: "1 member of the probe's room stops reading", RoomProbe: true, Run: slowRoom(1)},
+		{Name: "slow-10pct", Description: "10 % of the probe's room stop reading", RoomProbe: true, Run: slowRoom(10)},
+		{Name: "huge-length", Description: "frame headers declaring 2^63 (and 2^63-1, 2^64-1) bytes", Run: hugeLength},
+		{Name: "gigabyte", Description: "a 1 GiB message, as one frame and as fragments", Run: gigabyte},
+		{Name: "invalid-utf8", Description: "invalid UTF-8 text messages, one per connection and floods", Run: invalidUTF8},
+		{Name: "ping-flood", Description: "pings back to back, half the flooders never read the pongs", Run: pingFlood},
+		{Name: "churn", Description: "rapid connect/close with clean closes, resets and cut requests", Run: churn},
+	}
+}
+
+// ScenarioNames returns the names of every scenario, in run order.
+func ScenarioNames() []string {
+	var out []string
+	for _, s := range scenarios() {
+		out = append(out, s.Name)
+	}
+	return out
+}
+
+// env is what a scenario may use.
+type env struct {
+	cfg    Config
+	target *Target
+	logf   func(format string, args ...any)
+}
+
+// dialer returns a dialer from loopback source number k.
+func (e *env) dialer(k int) dialer {
+	return dialer{target: e.target, source: sourceIP(e.target, k)}
+}
+
+// Run measures a clean probe, then runs each selected scenario with the
+// probe beside it, and judges it. Progress lines go to w. The error is
+// for runs that could not start (bad target, no server); failed scenarios
+// are in the Report (Report.Pass).
+func Run(ctx context.Context, cfg Config, w io.Writer) (*Report, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	t, err := NewTarget(cfg.URL)
+	if err != nil {
+		return nil, err
+	}
+	logf := func(format string, args ...any) {
+		fmt.Fprintf(w, "%s "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
+	}
+	e := &env{cfg: cfg, target: t, logf: logf}
+	if err := t.HealthzWithin(ctx, 5*time.Second); err != nil {
+		return nil, fmt.Errorf("server at %s is not healthy before the run: %w", t.HostPort, err)
+	}
+	rep := &Report{Tool: "wsbench-abuse", Started: time.Now().UTC(), URL: cfg.URL, ServerPID: cfg.ServerPID, Pass: true}
+	rep.Config = reportConfig(cfg)
+	if cfg.ServerPID != 0 {
+		if m, err := ReadMemory(cfg.ServerPID); err == nil {
+			rep.RSSStartMiB = mib(m.RSS)
+		} else {
+			return nil, fmt.Errorf("--server-pid %d: %w", cfg.ServerPID, err)
+		}
+	}
+	selected := scenarios()
+	if len(cfg.Scenarios) > 0 {
+		byName := map[string]Scenario{}
+		for _, s := range selected {
+			byName[s.Name] = s
+		}
+		selected = selected[:0]
+		for _, n := range cfg.Scenarios {
+			selected = append(selected, byName[n])
+		}
+	}
+	needRoom := false
+	for _, s := range selected {
+		needRoom = needRoom || s.RoomProbe
+	}
+	// Clean runs first, in the same invocation, as the reference.
+	probeDialer := dialer{target: t}
+	clean := func(pc ProbeConfig) (ProbeResult, error) {
+		p, err := startProbe(ctx, probeDialer, pc)
+		if err != nil {
+			return ProbeResult{}, err
+		}
+		sleepCtx(ctx, cfg.CleanDuration)
+		r := p.Stop()
+		logf("clean probe %s: p50 %.2f ms p99 %.2f ms (%d/%d received)", pc.Room, r.P50ms, r.P99ms, r.Received, r.Expected)
+		return r, nil
+	}
+	if rep.Clean, err = clean(cfg.Probe); err != nil {
+		return nil, err
+	}
+	if needRoom {
+		if rep.CleanRoom, err = clean(cfg.RoomProbe); err != nil {
+			return nil, err
+		}
+	}
+	for _, s := range selected {
+		if ctx.Err() != nil {
+			break
+		}
+		res := runScenario(ctx, e, s, rep)
+		rep.Scenarios = append(rep.Scenarios, res)
+		rep.Pass = rep.Pass && res.Pass
+		logf("%s: %s (probe p99 %.2f ms, ratio %.2f) %s", s.Name, res.Verdict(), res.Probe.P99ms, res.Ratio, FormatCodes(res.Outcome.Codes))
+		for _, f := range res.Failures {
+			logf("  %s", f)
+		}
+		if res.ServerDown {
+			logf("server is down: stopping")
+			break
+		}
+		// Let the server settle (closing handshakes, TIME_WAIT) before
+		// the next scenario's reference measurement starts.
+		sleepCtx(ctx, time.Second)
+	}
+	rep.Finished = time.Now().UTC()
+	if cfg.ServerPID != 0 {
+		if m, err := ReadMemory(cfg.ServerPID); err == nil {
+			rep.HWMMiB = mib(m.HWM)
+		}
+	}
+	if ctx.Err() != nil {
+		rep.Pass = false
+		rep.Interrupted = true
+	}
+	return rep, nil
+}
+
+func runScenario(ctx context.Context, e *env, s Scenario, rep *Report) ScenarioResult {
+	res := ScenarioResult{Name: s.Name, Description: s.Description}
+	pc, ref := e.cfg.Probe, rep.Clean
+	if s.RoomProbe {
+		pc, ref = e.cfg.RoomProbe, rep.CleanRoom
+	}
+	res.CleanP99ms = ref.P99ms
+	before, _ := e.target.Scrape(ctx)
+	rss := startRSS(e.cfg.ServerPID, 100*time.Millisecond)
+	start := time.Now()
+	p, err := startProbe(ctx, dialer{target: e.target}, pc)
+	if err != nil {
+		res.Failures = append(res.Failures, "probe could not start: "+err.Error())
+	}
+	e.logf("%s: %s", s.Name, s.Description)
+	res.Outcome = s.Run(ctx, e)
+	if p != nil {
+		res.Probe = p.Stop()
+	}
+	res.Seconds = time.Since(start).Seconds()
+	peak, rssErr := rss.Stop()
+	res.PeakRSSMiB = mib(peak)
+
+	if err := e.target.HealthzWithin(ctx, 5*time.Second); err != nil {
+		res.ServerDown = true
+		res.Failures = append(res.Failures, "after the scenario: "+err.Error())
+	}
+	if e.cfg.ServerPID != 0 && rssErr != nil {
+		if _, err := ReadMemory(e.cfg.ServerPID); err != nil {
+			res.ServerDown = true
+			res.Failures = append(res.Failures, fmt.Sprintf("server process %d is gone: %v", e.cfg.ServerPID, err))
+		}
+	}
+	after, _ := e.target.Scrape(ctx)
+	res.ServerCloseCodes = CloseCodesSent(before, after)
+	res.Failures = append(res.Failures, res.Outcome.Failures...)
+
+	if p != nil {
+		limit := max(e.cfg.MaxRatio*ref.P99ms, float64(e.cfg.P99Floor)/float64(time.Millisecond))
+		if ref.P99ms > 0 {
+			res.Ratio = res.Probe.P99ms / ref.P99ms
+		}
+		switch {
+		case res.Probe.Err != "":
+			res.Failures = append(res.Failures, "probe: "+res.Probe.Err)
+		case res.Probe.Dropped > 0:
+			res.Failures = append(res.Failures, fmt.Sprintf("probe: the server closed %d of its %d clients", res.Probe.Dropped, res.Probe.Connected))
+		case res.Probe.P99ms > limit:
+			res.Failures = append(res.Failures, fmt.Sprintf("probe p99 %.2f ms exceeds %.2f ms (%.1f× clean %.2f ms, floor %v)", res.Probe.P99ms, limit, e.cfg.MaxRatio, ref.P99ms, e.cfg.P99Floor))
+		}
+		if lost := res.Probe.Expected - res.Probe.Received; res.Probe.Err == "" && lost > 0 {
+			res.Failures = append(res.Failures, fmt.Sprintf("probe: %d of %d messages not delivered", lost, res.Probe.Expected))
+		}
+	}
+	if e.cfg.ServerPID != 0 && peak > e.cfg.MaxRSS {
+		res.Failures = append(res.Failures, fmt.Sprintf("peak server RSS %.0f MiB exceeds %.0f MiB", mib(peak), mib(e.cfg.MaxRSS)))
+	}
+	res.Pass = len(res.Failures) == 0
+	return res
+}
+
+func mib(b int64) float64 { return float64(b) / (1 << 20) }

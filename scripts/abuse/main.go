@@ -1,0 +1,108 @@
+// Command abuse runs the hostile-input and fault scenarios of
+// internal/abuse against a WebSocket chat-room server on a loopback
+// address and writes results/abuse-<date>.json and .md. scripts/abuse.sh
+// (make abuse) starts our server first when URL is unset.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/pflag"
+
+	"github.com/wsbench/wsbench/internal/abuse"
+)
+
+func main() { os.Exit(run(os.Args[1:])) }
+
+func run(args []string) int {
+	cfg := abuse.DefaultConfig()
+	outDir := "results"
+	fs := pflag.NewFlagSet("abuse", pflag.ContinueOnError)
+	fs.StringVar(&cfg.URL, "url", "", "ws:// URL of the server under test (loopback only)")
+	fs.IntVar(&cfg.ServerPID, "server-pid", 0, "pid of the server process, to sample its RSS from /proc (0: unknown, no RSS check)")
+	fs.StringSliceVar(&cfg.Scenarios, "scenarios", nil, "scenarios to run, comma separated (default all): "+strings.Join(abuse.ScenarioNames(), ","))
+	fs.IntVar(&cfg.Conns, "conns", cfg.Conns, "handshake-hold: TCP connections that never finish the handshake")
+	fs.IntVar(&cfg.SlowConns, "slow-conns", cfg.SlowConns, "slow-readers: upgraded connections that never read")
+	fs.DurationVar(&cfg.Window, "window", cfg.Window, "length of the time-boxed scenarios (floods, churn, slow rooms)")
+	fs.DurationVar(&cfg.CleanDuration, "clean", cfg.CleanDuration, "length of the clean probe run measured first")
+	fs.Float64Var(&cfg.MaxRatio, "max-ratio", cfg.MaxRatio, "fail when the probe's p99 under abuse exceeds this × the clean p99 …")
+	fs.DurationVar(&cfg.P99Floor, "p99-floor", cfg.P99Floor, "… and also exceeds this (noise floor for sub-millisecond clean runs)")
+	fs.Int64Var(&cfg.MaxRSS, "max-rss", cfg.MaxRSS, "fail when the server's peak VmRSS in a scenario exceeds this many bytes (needs --server-pid)")
+	fs.Int64Var(&cfg.MaxCut, "max-cut", cfg.MaxCut, "fail when the 1 GiB message was not cut before this many bytes were written")
+	fs.IntVar(&cfg.PingRate, "ping-rate", cfg.PingRate, "ping-flood: pings per second per flooding connection (0: as fast as the socket takes them)")
+	fs.StringVar(&outDir, "out-dir", outDir, "directory for abuse-<date>.json and .md (empty: write none)")
+	fs.Usage = func() {
+		fmt.Fprintf(os.Stderr, "Usage: abuse --url ws://127.0.0.1:PORT/ [flags]\n\nHostile-input and fault scenarios against a chat-room server on this machine; exits 1 when one fails.\n\nFlags:\n%s\nExamples:\n  scripts/abuse.sh                       # starts our server on a free port, runs everything\n  go run ./scripts/abuse --url ws://127.0.0.1:8181/ --server-pid $(pgrep -n server)\n  go run ./scripts/abuse --url ws://127.0.0.1:8181/ --scenarios gigabyte,invalid-utf8 --out-dir ''\n", fs.FlagUsages())
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "abuse: unexpected arguments %q; all settings are flags (see --help)\n", fs.Args())
+		return 2
+	}
+	if err := cfg.Validate(); err != nil {
+		fmt.Fprintf(os.Stderr, "abuse: %v\n", err)
+		return 2
+	}
+	if _, err := abuse.NewTarget(cfg.URL); err != nil {
+		fmt.Fprintf(os.Stderr, "abuse: %v\n", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	rep, err := abuse.Run(ctx, cfg, os.Stderr)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "abuse: %v\n", err)
+		return 3
+	}
+	rep.WriteTable(os.Stdout)
+	if outDir != "" {
+		if err := write(outDir, rep); err != nil {
+			fmt.Fprintf(os.Stderr, "abuse: %v\n", err)
+			return 1
+		}
+	}
+	if !rep.Pass {
+		return 1
+	}
+	return 0
+}
+
+func write(dir string, rep *abuse.Report) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	base := filepath.Join(dir, "abuse-"+rep.Started.Format("2006-01-02T150405Z"))
+	for _, f := range []struct {
+		ext string
+		fn  func(*os.File) error
+	}{
+		{".json", func(w *os.File) error { return rep.WriteJSON(w) }},
+		{".md", func(w *os.File) error { return rep.WriteMarkdown(w) }},
+	} {
+		w, err := os.Create(base + f.ext)
+		if err != nil {
+			return err
+		}
+		err = f.fn(w)
+		if cerr := w.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("write %s: %w", base+f.ext, err)
+		}
+		fmt.Fprintf(os.Stderr, "wrote %s\n", base+f.ext)
+	}
+	return nil
+}
