@@ -1,10 +1,12 @@
 package chatserver
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -212,4 +214,33 @@ func TestRestartSameAddress(t *testing.T) {
 	if err := <-errc; err != nil {
 		t.Fatal(err)
 	}
+}
+
+// FuzzRequest sends arbitrary request bytes through the HTTP parser and the
+// upgrade checks: the server must answer (or refuse) without panicking and
+// never switch protocols for a request it should refuse.
+func FuzzRequest(f *testing.F) {
+	f.Add(upgradeReq("GET", "HTTP/1.1", "/room"))
+	f.Add(upgradeReq("GET", "HTTP/1.1", "/", "Sec-WebSocket-Version: 8"))
+	f.Add(upgradeReq("GET", "HTTP/1.1", "/", "Origin: http://evil.example"))
+	f.Add("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+	f.Add("GET / HTTP/1.0\r\nUpgrade: websocket\r\n\r\n")
+	s, err := New(func() Config { c := testConfig(); c.Origins = []string{"http://good.example"}; return c }(), nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, req string) {
+		r, err := http.ReadRequest(bufio.NewReader(strings.NewReader(req)))
+		if err != nil {
+			return
+		}
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, r)
+		if w.Code == http.StatusSwitchingProtocols {
+			t.Fatalf("switched protocols without hijacking: %q", req)
+		}
+		if isUpgradeRequest(r) && w.Code < 400 {
+			t.Fatalf("upgrade request answered %d without a WebSocket: %q", w.Code, req)
+		}
+	})
 }

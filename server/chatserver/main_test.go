@@ -6,8 +6,11 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime"
+	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // serverProcessEnv makes the test binary run a plain server instead of the
@@ -19,7 +22,33 @@ func TestMain(m *testing.M) {
 	if os.Getenv(serverProcessEnv) != "" {
 		os.Exit(runServerProcess())
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if code == 0 && leakedGoroutines() != "" {
+		fmt.Fprintf(os.Stderr, "server goroutines left after the tests:\n%s\n", leakedGoroutines())
+		code = 1
+	}
+	os.Exit(code)
+}
+
+// leakedGoroutines returns the stacks of goroutines still running server
+// code, after giving them a few seconds to end.
+func leakedGoroutines() string {
+	var left string
+	for range 100 {
+		buf := make([]byte, 1<<20)
+		buf = buf[:runtime.Stack(buf, true)]
+		left = ""
+		for g := range strings.SplitSeq(string(buf), "\n\n") {
+			if strings.Contains(g, "chatserver.(*") && !strings.Contains(g, "leakedGoroutines") {
+				left += g + "\n\n"
+			}
+		}
+		if left == "" {
+			return ""
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return left
 }
 
 // runServerProcess serves on 127.0.0.1:0 with the default configuration
