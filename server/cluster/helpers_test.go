@@ -124,7 +124,6 @@ func (c *wsClient) connect(url string) {
 	var r io.Reader = conn
 	if br != nil {
 		r = io.MultiReader(br, conn)
-		ws.PutReader(nil)
 	}
 	c.mu.Lock()
 	c.conn, c.rw, c.closed = conn, struct {
@@ -144,6 +143,7 @@ func (c *wsClient) read(rw io.ReadWriter, done chan struct{}) {
 	for {
 		data, _, err := wsutil.ReadServerData(rw)
 		if err != nil {
+			c.t.Logf("client %d: read: %v", c.id, err)
 			c.mu.Lock()
 			c.closed = true
 			c.mu.Unlock()
