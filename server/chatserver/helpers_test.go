@@ -226,3 +226,11 @@ func metric(t testing.TB, s *Server, series string) float64 {
 	}
 	return 0
 }
+
+// byteReader reads one byte at a time, so that http.ReadResponse leaves
+// the frames after the response in the connection.
+type byteReader struct{ r net.Conn }
+
+func newByteReader(c net.Conn) *bufio.Reader { return bufio.NewReaderSize(byteReader{c}, 16) }
+
+func (b byteReader) Read(p []byte) (int, error) { return b.r.Read(p[:1]) }
