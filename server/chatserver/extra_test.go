@@ -165,7 +165,7 @@ func TestConfigValidate(t *testing.T) {
 		want   string // substring of the error; "" = valid
 	}{
 		{"defaults", func(*Config) {}, ""},
-		{"pong not longer than ping", func(c *Config) { c.PingInterval, c.PongTimeout = 10 * time.Second, 10 * time.Second }, "--pong-timeout"},
+		{"pong not longer than ping", func(c *Config) { c.PingInterval, c.PongTimeout = 10*time.Second, 10*time.Second }, "--pong-timeout"},
 		{"negative ping", func(c *Config) { c.PingInterval = -1 }, "--ping-interval"},
 		{"zero max-conns", func(c *Config) { c.MaxConns = 0 }, "--max-conns"},
 		{"zero send-queue", func(c *Config) { c.SendQueue = 0 }, "--send-queue"},
