@@ -116,7 +116,7 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	// Ramp.
 	runtime.GC()
 	rssBefore := rssBytes()
-	client.Ramp(ctx, cfg.Clients, cfg.Ramp, r.connect)
+	client.Ramp(ctx, cfg.Clients, cfg.Ramp, func(i int) { r.connect(ctx, i) })
 	established := r.connected.Load()
 	runtime.GC()
 	rssAfter := rssBytes()
@@ -156,13 +156,13 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 }
 
 // connect dials client i and starts its reader.
-func (r *runner) connect(i int) {
+func (r *runner) connect(ctx context.Context, i int) {
 	r.attempted.Add(1)
 	d := client.Dialer{Timeout: r.cfg.ConnectTimeout}
 	if n := len(r.cfg.SourceIPs); n > 0 {
 		d.Local = r.cfg.SourceIPs[(r.cfg.ClientBase+i)%n]
 	}
-	c, err := d.Dial(context.Background(), r.cfg.URL)
+	c, err := d.Dial(ctx, r.cfg.URL)
 	if err != nil {
 		r.failed.Add(1)
 		r.mu.Lock()

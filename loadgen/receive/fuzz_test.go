@@ -1,0 +1,47 @@
+package receive
+
+import (
+	"bufio"
+	"bytes"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/gobwas/ws"
+	"github.com/wsbench/wsbench/loadgen/client"
+)
+
+// sink is a net.Conn whose writes succeed and vanish.
+type sink struct{ net.Conn }
+
+func (sink) Write(p []byte) (int, error) { return len(p), nil }
+
+// FuzzReadFrame feeds arbitrary server bytes to a Reader: it must never
+// panic, and it must stop with an error at the end of the input.
+func FuzzReadFrame(f *testing.F) {
+	now := time.Now().UnixNano()
+	f.Add(frame(ws.OpBinary, true, message(42, 0, 0, now, 64)))
+	f.Add(append(frame(ws.OpBinary, false, message(42, 1, 0, now, 40)[:10]), frame(ws.OpContinuation, true, message(42, 1, 0, now, 40)[10:])...))
+	f.Add(frame(ws.OpText, true, []byte("__pong__")))
+	f.Add(frame(ws.OpPing, true, []byte("x")))
+	f.Add(frame(ws.OpClose, true, []byte{3, 232}))
+	f.Add([]byte{0x82, 0x7f, 0xff, 0, 0, 0, 0, 0, 0, 0})
+	f.Fuzz(func(t *testing.T, in []byte) {
+		stats := NewStats(1)
+		stats.Start(testWindow(2, 0, 16))
+		r := NewReader(&client.Conn{Conn: sink{}, Reader: bufio.NewReader(bytes.NewReader(in))}, stats, 0)
+		done := make(chan error, 1)
+		go func() { done <- r.Run() }()
+		select {
+		case err := <-done:
+			if err == nil {
+				t.Fatal("Run returned nil without a closing handshake")
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("Run did not stop at the end of the input")
+		}
+		if r.Tracker.Delivered > int64(len(in)) {
+			t.Errorf("delivered %d from %d bytes", r.Tracker.Delivered, len(in))
+		}
+	})
+}
