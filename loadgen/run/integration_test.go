@@ -21,7 +21,7 @@ import (
 func integrationConfig(url string) Config {
 	return Config{
 		URL: url, Clients: 50, Senders: 10, Rate: 100, Size: 64,
-		Duration: 2 * time.Second, Warmup: 500 * time.Millisecond, Drain: 3 * time.Second,
+		Duration: 2 * time.Second, Warmup: 500 * time.Millisecond, Drain: 5 * time.Second,
 		Ramp: 0, ConnectTimeout: 5 * time.Second, MaxSendLag: time.Second,
 	}
 }

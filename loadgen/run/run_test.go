@@ -25,7 +25,7 @@ func startRelay(t *testing.T, r *relaytest.Relay) string {
 func smallConfig(url string) Config {
 	return Config{
 		URL: url, Clients: 5, Senders: 2, Rate: 100, Size: 64,
-		Duration: time.Second, Warmup: 200 * time.Millisecond, Drain: 2 * time.Second,
+		Duration: time.Second, Warmup: 200 * time.Millisecond, Drain: 5 * time.Second,
 		Ramp: 0, ConnectTimeout: 5 * time.Second, MaxSendLag: time.Second,
 	}
 }
@@ -106,7 +106,14 @@ func TestCancelStillReports(t *testing.T) {
 	cfg := smallConfig(startRelay(t, &relaytest.Relay{}))
 	cfg.Duration = time.Minute
 	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(1500*time.Millisecond, cancel)
+	defer cancel()
+	// Interrupt once a second of the measured window has been logged.
+	cfg.IntervalLog = writerFunc(func(p []byte) (int, error) {
+		if bytes.Contains(p, []byte(`"phase":"measure"`)) && !bytes.Contains(p, []byte(`"sent":0,`)) {
+			cancel()
+		}
+		return len(p), nil
+	})
 	rep, err := Run(ctx, cfg)
 	if err != nil {
 		t.Fatalf("Run: %v", err)
@@ -156,3 +163,7 @@ func TestValidate(t *testing.T) {
 		})
 	}
 }
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
