@@ -1,7 +1,6 @@
 package cluster
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -45,6 +44,10 @@ func startNode(t *testing.T, natsURL string) *testNode {
 	cfg.PingInterval, cfg.PongTimeout = 0, 0
 	cfg.AppHeartbeat = false
 	cfg.ShutdownGrace = 2 * time.Second
+	// Every client sends a burst to the whole room; under -race the
+	// default queue of 256 frames overflows (a slow-consumer close, not
+	// what these tests are about).
+	cfg.SendQueue = 1 << 14
 	srv, err := chatserver.New(cfg, t.Logf)
 	if err != nil {
 		t.Fatal(err)
@@ -136,14 +139,11 @@ func (c *wsClient) connect(url string) {
 	go c.read(rw, done)
 }
 
-var _ = bufio.NewReader
-
 func (c *wsClient) read(rw io.ReadWriter, done chan struct{}) {
 	defer close(done)
 	for {
 		data, _, err := wsutil.ReadServerData(rw)
 		if err != nil {
-			c.t.Logf("client %d: read: %v", c.id, err)
 			c.mu.Lock()
 			c.closed = true
 			c.mu.Unlock()

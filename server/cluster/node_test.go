@@ -36,10 +36,6 @@ func TestBroadcastAcrossNodes(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	time.Sleep(300 * time.Millisecond)
-	for _, c := range clients {
-		t.Logf("DBG %d: %v %v", c.id, c.seqs(0), c.seqs(1))
-	}
 	eventually.True(t, 10*time.Second, 20*time.Millisecond, func() error {
 		var errs []error
 		for _, r := range clients {
