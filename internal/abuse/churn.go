@@ -19,7 +19,7 @@ import (
 func churn(ctx context.Context, e *env) Outcome {
 	out := newOutcome()
 	d := e.dialer(7)
-	before, _ := e.target.Scrape(ctx)
+	before := settledScrape(ctx, e.target)
 	wctx, cancel := context.WithTimeout(ctx, e.cfg.Window)
 	defer cancel()
 	var c counter

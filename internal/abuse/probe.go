@@ -49,7 +49,8 @@ type probe struct {
 	recv    atomic.Int64
 	dropped atomic.Int64
 	cancel  context.CancelFunc
-	wg      sync.WaitGroup
+	wg      sync.WaitGroup // readers
+	swg     sync.WaitGroup // senders
 	stopped atomic.Bool
 }
 
@@ -83,14 +84,14 @@ func startProbe(ctx context.Context, d dialer, cfg ProbeConfig) (*probe, error) 
 	interval := time.Duration(float64(time.Second) * float64(cfg.Senders) / cfg.Rate)
 	start := time.Now()
 	for i := range cfg.Senders {
-		p.wg.Add(1)
+		p.swg.Add(1)
 		go p.send(ctx, p.conns[i], start.Add(time.Duration(i)*interval/time.Duration(cfg.Senders)), interval)
 	}
 	return p, nil
 }
 
 func (p *probe) send(ctx context.Context, c *rawConn, next time.Time, interval time.Duration) {
-	defer p.wg.Done()
+	defer p.swg.Done()
 	buf := make([]byte, p.cfg.Size)
 	binary.BigEndian.PutUint64(buf[0:8], p.runID)
 	t := time.NewTimer(time.Until(next))
@@ -160,10 +161,11 @@ func (p *probe) read(c *rawConn) {
 // clients and returns the result.
 func (p *probe) Stop() ProbeResult {
 	p.cancel()
-	// Messages already sent get up to a second to arrive.
+	p.swg.Wait() // a write in progress finishes and is counted
+	// Messages already sent get up to 3 s to arrive.
 	sent := p.sent.Load()
 	want := sent * int64(len(p.conns)-int(p.dropped.Load()))
-	for deadline := time.Now().Add(time.Second); time.Now().Before(deadline) && p.recv.Load() < want; {
+	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline) && p.recv.Load() < want; {
 		time.Sleep(10 * time.Millisecond)
 	}
 	p.stopped.Store(true)

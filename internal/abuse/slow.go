@@ -38,17 +38,25 @@ func openSilent(ctx context.Context, d dialer, room string, n int) (conns []*raw
 	return conns, fails.snapshot()
 }
 
-// slowReaders connects Config.SlowConns clients that never read to a room
-// where a broadcaster sends 8 KiB messages at 25/s, until the server has
-// closed them (watched on /metrics when available) or 30 s have passed.
-// Expectation: the server closes (nearly) all of them by its slow-consumer
-// policy.
+// slowBudget is how many bytes each non-reading client of slow-readers is
+// sent: more than a bounded server send buffer plus our 4 KiB receive
+// buffer, so a server that bounds its socket buffers blocks on them and its
+// slow-consumer policy acts; 10,000 × 96 KiB ≈ 1 GiB of kernel memory at
+// most, which the machine can spare for a few seconds.
+const slowBudget = 96 << 10
+
+// slowReaders connects Config.SlowConns clients that never read to a room,
+// broadcasts 8 KiB messages (10 per second) until each of them was sent
+// slowBudget bytes, then waits up to 30 s for the server to close them
+// (watched on /metrics when it has wsbench_connections_open). Expectation:
+// the server closes (nearly) all of them by its slow-consumer policy.
 func slowReaders(ctx context.Context, e *env) Outcome {
 	out := newOutcome()
 	const room = "/abuse-slow"
+	const size = 8 << 10
 	d := e.dialer(1)
 	d.rcvbuf = slowRcvbuf
-	before, _ := e.target.Scrape(ctx)
+	before := settledScrape(ctx, e.target)
 	start := time.Now()
 	conns, refused := openSilent(ctx, d, room, e.cfg.SlowConns)
 	out.Attempted = e.cfg.SlowConns
@@ -57,7 +65,7 @@ func slowReaders(ctx context.Context, e *env) Outcome {
 	}
 	out.Facts["connected"] = len(conns)
 	out.Facts["connect_seconds"] = time.Since(start).Seconds()
-	e.logf("slow-readers: %d connected in %.1fs; broadcasting", len(conns), time.Since(start).Seconds())
+	e.logf("slow-readers: %d connected in %.1fs; broadcasting %d × %d KiB", len(conns), time.Since(start).Seconds(), slowBudget/size, size>>10)
 
 	// The broadcaster reads (it receives its own messages) and sends.
 	b, err := e.dialer(1).ws(ctx, room)
@@ -67,43 +75,39 @@ func slowReaders(ctx context.Context, e *env) Outcome {
 		return out
 	}
 	go io.Copy(io.Discard, b.nc)
-	bctx, stop := context.WithCancel(ctx)
-	sent := make(chan int, 1)
-	go func() {
-		n := 0
-		msg := make([]byte, 8<<10)
-		t := time.NewTicker(40 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-bctx.Done():
-				sent <- n
-				return
-			case <-t.C:
-			}
-			b.nc.SetWriteDeadline(time.Now().Add(2 * time.Second))
-			if b.writeFrame(true, ws.OpBinary, msg) != nil {
-				sent <- n
-				return
-			}
-			n++
+	msg := make([]byte, size)
+	sent := 0
+	for range slowBudget / size {
+		b.nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
+		if b.writeFrame(true, ws.OpBinary, msg) != nil {
+			break
 		}
-	}()
+		sent++
+		sleepCtx(ctx, 100*time.Millisecond)
+	}
+	out.Facts["broadcasts"] = sent
 	wait := time.Now()
-	openKey := "wsbench_connections_open"
+	const openKey = "wsbench_connections_open"
+	var last float64
 	for time.Since(wait) < 30*time.Second && ctx.Err() == nil {
 		sleepCtx(ctx, 500*time.Millisecond)
 		m, err := e.target.Scrape(ctx)
 		if err != nil {
 			continue
 		}
-		if v, ok := m[openKey]; ok && v <= before[openKey]+1 {
+		v, ok := m[openKey]
+		if !ok {
+			continue
+		}
+		last = v
+		if v <= before[openKey]+1 {
 			break
 		}
 	}
-	stop()
-	out.Facts["broadcasts"] = <-sent
-	out.Facts["closed_within_s"] = time.Since(wait).Seconds()
+	out.Facts["waited_s"] = time.Since(wait).Seconds()
+	if _, ok := before[openKey]; ok {
+		out.Facts["open_before"], out.Facts["open_after_wait"] = before[openKey], last
+	}
 	closeHard(b.nc)
 	codes := fates(ctx, conns, 3*time.Second)
 	for k, v := range codes {
@@ -112,7 +116,7 @@ func slowReaders(ctx context.Context, e *env) Outcome {
 	closed, total := closedShare(codes)
 	out.Facts["closed_by_server"] = closed
 	if total > 0 && float64(closed) < 0.99*float64(total) {
-		out.Failures = append(out.Failures, fmt.Sprintf("only %d of %d non-reading clients were closed by the server", closed, total))
+		out.Failures = append(out.Failures, fmt.Sprintf("only %d of %d non-reading clients were closed by the server within %.0fs after being sent %d KiB each", closed, total, time.Since(wait).Seconds(), sent*size>>10))
 	}
 	if total == 0 {
 		out.Failures = append(out.Failures, "no slow client could connect")
@@ -120,31 +124,70 @@ func slowReaders(ctx context.Context, e *env) Outcome {
 	return out
 }
 
-// slowRoom returns a scenario where n of the room probe's members stop
-// reading: the probe (the readers) must keep its latency and the silent
-// members must be closed by policy within Config.Window + 10 s.
+// slowClosesKey is our server's counter of slow-consumer closes.
+const slowClosesKey = "wsbench_slow_consumer_closes_total"
+
+func slowCloses(m Metrics) float64 {
+	return m[slowClosesKey+`{reason="queue"}`] + m[slowClosesKey+`{reason="deadline"}`]
+}
+
+// slowRoom returns a scenario where n members of the room probe's room
+// stop reading while the probe keeps broadcasting: the probe (the readers)
+// must keep its latency, and the silent members must be closed by policy
+// within 40 s (the wait ends early when /metrics shows n slow-consumer
+// closes).
 func slowRoom(n int) func(ctx context.Context, e *env) Outcome {
 	return func(ctx context.Context, e *env) Outcome {
 		out := newOutcome()
 		d := e.dialer(2 + n%100)
 		d.rcvbuf = slowRcvbuf
+		before, _ := e.target.Scrape(ctx)
 		conns, refused := openSilent(ctx, d, e.cfg.RoomProbe.Room, n)
 		out.Attempted = n
 		for k, v := range refused {
 			out.Codes[k] = v
 		}
-		// Keep the probe running for the window; the server should drop
-		// the silent members meanwhile.
-		sleepCtx(ctx, e.cfg.Window)
-		codes := fates(ctx, conns, 10*time.Second)
+		start := time.Now()
+		for time.Since(start) < 40*time.Second && ctx.Err() == nil {
+			sleepCtx(ctx, 250*time.Millisecond)
+			if time.Since(start) < e.cfg.Window {
+				continue // the probe measures at least a window with them
+			}
+			m, err := e.target.Scrape(ctx)
+			if err == nil && slowCloses(m)-slowCloses(before) >= float64(len(conns)) {
+				break
+			}
+		}
+		out.Facts["silent_for_s"] = time.Since(start).Seconds()
+		codes := fates(ctx, conns, 5*time.Second)
 		for k, v := range codes {
 			out.Codes[k] += v
 		}
 		closed, total := closedShare(codes)
 		out.Facts["closed_by_server"] = closed
 		if closed < total || total == 0 {
-			out.Failures = append(out.Failures, fmt.Sprintf("%d of %d silent members were closed by the server", closed, n))
+			out.Failures = append(out.Failures, fmt.Sprintf("%d of %d silent members were closed by the server within %.0fs", closed, n, time.Since(start).Seconds()))
 		}
 		return out
 	}
+}
+
+// settledScrape scrapes /metrics until wsbench_connections_open reads the
+// same twice in a row (connections that just finished their handshake are
+// counted a moment after it), at most 2 s.
+func settledScrape(ctx context.Context, t *Target) Metrics {
+	const key = "wsbench_connections_open"
+	prev, _ := t.Scrape(ctx)
+	for i := 0; i < 10; i++ {
+		sleepCtx(ctx, 200*time.Millisecond)
+		m, err := t.Scrape(ctx)
+		if err != nil {
+			return prev
+		}
+		if m[key] == prev[key] {
+			return m
+		}
+		prev = m
+	}
+	return prev
 }

@@ -1,0 +1,56 @@
+package storm
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// TestStorm restarts a server under 1,000 connected clients and checks the
+// properties of the backoff, not speed: every client comes back, and the
+// reconnects are spread out instead of arriving as one herd.
+func TestStorm(t *testing.T) {
+	if testing.Short() {
+		t.Skip("storm: 1,000 clients; skipped with -short")
+	}
+	cfg := DefaultConfig()
+	cfg.Clients = 1000
+	cfg.Server.MaxConns = 1100
+	res, err := Run(context.Background(), cfg, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Reconnected != cfg.Clients {
+		t.Fatalf("reconnected %d of %d clients within %v", res.Reconnected, cfg.Clients, cfg.Bound)
+	}
+	// With full jitter over at least BaseDelay (1 s = 10 buckets), a
+	// bucket expects ~10 % of the clients; one herd would hold ~100 %.
+	if res.PeakShare >= 0.3 {
+		t.Errorf("peak bucket holds %d of %d reconnects (%.0f%%); want < 30%%: the backoff does not spread the herd", res.PeakPerBucket, res.Clients, 100*res.PeakShare)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		mut  func(*Config)
+	}{
+		{"no clients", func(c *Config) { c.Clients = 0 }},
+		{"too many clients", func(c *Config) { c.Clients = 9000 }},
+		{"max below base", func(c *Config) { c.MaxDelay = c.BaseDelay / 2 }},
+		{"max-conns below clients", func(c *Config) { c.Server.MaxConns = c.Clients - 1 }},
+		{"no bound", func(c *Config) { c.Bound = 0 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := DefaultConfig()
+			tc.mut(&c)
+			if c.Validate() == nil {
+				t.Errorf("Validate() = nil; want an error")
+			}
+		})
+	}
+	if err := DefaultConfig().Validate(); err != nil {
+		t.Errorf("DefaultConfig().Validate() = %v", err)
+	}
+	_ = time.Second
+}
