@@ -37,7 +37,7 @@ func Merge(rs []*Report) (*Report, error) {
 			SourceIPs: nil,
 		},
 	}
-	lat, con, fan := NewLatencyHistogram(), NewLatencyHistogram(), NewLatencyHistogram()
+	lat, con, fan, lag := NewLatencyHistogram(), NewLatencyHistogram(), NewLatencyHistogram(), NewLatencyHistogram()
 	merge := func(dst *hdrhistogram.Histogram, enc, what string, i int) error {
 		if enc == "" {
 			return nil
@@ -116,13 +116,20 @@ func Merge(rs []*Report) (*Report, error) {
 		if err := merge(fan, r.Histograms.Fanout, "fanout", i); err != nil {
 			return nil, err
 		}
+		if err := merge(lag, r.Histograms.SendLag, "send lag", i); err != nil {
+			return nil, err
+		}
 	}
 	if out.Connections.Established > 0 {
 		out.Generator.RSSPerClientKB = rssWeighted / float64(out.Connections.Established)
 	}
-	// The merged send-lag summary keeps only the worst lag: per-send lags
-	// are not stored as histograms.
-	out.Generator.SendLagMs = Summary{Max: lagMax}
+	out.Generator.SendLagMs = Summarize(lag)
+	out.Histograms.SendLag, _ = EncodeHistogram(lag)
+	if lag.TotalCount() == 0 {
+		// Reports without the send-lag histogram: keep the worst lag.
+		out.Generator.SendLagMs = Summary{Max: lagMax}
+		out.Histograms.SendLag = ""
+	}
 	out.Recompute(lat, con, fan)
 	return out, nil
 }

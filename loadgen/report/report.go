@@ -135,6 +135,7 @@ type Histograms struct {
 	Latency string `json:"latency"`
 	Connect string `json:"connect,omitempty"`
 	Fanout  string `json:"fanout,omitempty"`
+	SendLag string `json:"send_lag,omitempty"` // lateness of every measured send (generator.send_lag_ms)
 }
 
 // Report is one loadgen run.

@@ -85,6 +85,7 @@ func (r *runner) report(started time.Time, measured time.Duration, res *Result, 
 	}
 	connectEnc, _ := report.EncodeHistogram(r.connectH)
 	lag := report.Summarize(r.lagH)
+	rep.Histograms.SendLag, _ = report.EncodeHistogram(r.lagH)
 	r.mu.Unlock()
 
 	sent := r.sentWin.Load()
