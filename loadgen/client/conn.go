@@ -43,6 +43,9 @@ func (d Dialer) Dial(ctx context.Context, url string) (*Conn, error) {
 	nd := net.Dialer{}
 	if d.Local != nil {
 		nd.LocalAddr = &net.TCPAddr{IP: d.Local}
+		// Let the kernel pick the port at connect time, per destination,
+		// instead of reserving it for every destination at bind time.
+		nd.Control = bindNoPort
 	}
 	wd := ws.Dialer{
 		Timeout:         d.Timeout,
