@@ -57,6 +57,9 @@ type Env struct {
 	MaxMessage   int64         // server's message limit in bytes; 0 = unknown
 	Origin       string        // an Origin the server must refuse; "" = unknown
 	Browser      bool          // run the real-browser cases
+	Relaxed      bool          // run the large-message (1–16 MiB) profile
+	MaxConns     int           // server's connection limit; 0 = unknown
+	CaseTimeout  time.Duration // bound of one case; cases size their waits by it
 	Logf         func(format string, args ...any)
 }
 
@@ -67,6 +70,15 @@ type Case struct {
 	Title string // one line, says what is checked
 	Ref   string // the section checked, e.g. "RFC 6455 §4.2.2" or "WHATWG WebSockets §9"
 	Run   func(ctx context.Context, env *Env) Result
+	// After marks a case that must run once every other case has finished
+	// (a meta-case summarising what the others observed).
+	After bool
+	// Serial marks a case that must not overlap other cases (it loads the
+	// server or measures timing).
+	Serial bool
+	// Budget, when set, says how long the case needs for env; the runner
+	// allows it max(Env.CaseTimeout, Budget(env)).
+	Budget func(env *Env) time.Duration
 }
 
 // Pass, Fail, Skip, NonStrictf and Info build Results tersely inside cases.

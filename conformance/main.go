@@ -1,0 +1,83 @@
+// Command conformance checks a WebSocket chat-room server against RFC 6455
+// and the wsbench contracts, frame by frame, and prints one line per case.
+//
+//	go run ./conformance --url ws://127.0.0.1:8181/ --junit results/conformance.xml
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/pflag"
+	"github.com/wsbench/wsbench/conformance/cases"
+	"github.com/wsbench/wsbench/conformance/rawclient"
+	"github.com/wsbench/wsbench/conformance/runner"
+	"github.com/wsbench/wsbench/conformance/suite"
+)
+
+func main() { os.Exit(run(os.Args[1:])) }
+
+func run(args []string) int {
+	cfg := runner.DefaultConfig()
+	fs := pflag.NewFlagSet("conformance", pflag.ContinueOnError)
+	fs.StringVar(&cfg.URL, "url", cfg.URL, "server under test (ws:// or wss://); cases use their own paths on it")
+	fs.StringVar(&cfg.Run, "run", "", "run only cases whose \"ID title\" matches this regexp")
+	fs.BoolVar(&cfg.Browser, "browser", false, "also run the real-browser cases (chromium)")
+	fs.DurationVar(&cfg.PingInterval, "ping-interval", 0, "the server's ping interval (heartbeat cases skipped when 0)")
+	fs.DurationVar(&cfg.PongTimeout, "pong-timeout", 0, "the server's pong timeout (heartbeat cases skipped when 0)")
+	fs.Int64Var(&cfg.MaxMessage, "max-message", 0, "the server's message limit in bytes (limit cases skipped when 0)")
+	fs.IntVar(&cfg.MaxConns, "max-conns", 0, "the server's connection limit, at most 1000 (capacity case skipped when 0)")
+	fs.StringVar(&cfg.ForbiddenOrigin, "forbidden-origin", "", "an Origin the server must refuse with 403 (case skipped when empty)")
+	fs.DurationVar(&cfg.Timeout, "timeout", cfg.Timeout, "bound of one case (heartbeat cases get 4× --pong-timeout more)")
+	fs.IntVar(&cfg.Parallel, "parallel", cfg.Parallel, "cases run at once")
+	fs.BoolVar(&cfg.Relaxed, "relaxed", false, "also echo 1–16 MiB messages")
+	fs.StringVar(&cfg.JUnit, "junit", "", "write JUnit XML to this file")
+	fs.StringVar(&cfg.JSON, "json", "", "write a JSON report to this file")
+	fs.BoolVar(&cfg.List, "list", false, "print the catalogue (id, group, ref, title) and exit")
+	fs.Usage = func() {
+		fmt.Fprintf(os.Stderr, "Usage: conformance --url ws://HOST:PORT/ [flags]\n\nFlags:\n%s\nExamples:\n"+
+			"  conformance --url ws://127.0.0.1:8181/ --ping-interval 25s --pong-timeout 60s --max-message 65536\n"+
+			"  conformance --list\n  conformance --url ws://127.0.0.1:8181/ --run '^CL-'\n", fs.FlagUsages())
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(os.Stderr, "conformance:", err)
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "conformance: unexpected argument %q; pass the server with --url\n", fs.Arg(0))
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	entries, err := runner.Run(ctx, cfg, catalogue(cfg.Browser), os.Stdout, nil)
+	switch {
+	case errors.Is(err, runner.ErrUsage):
+		fmt.Fprintln(os.Stderr, "conformance:", err)
+		return 2
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "conformance:", err)
+		return 1
+	}
+	for _, e := range entries {
+		if e.Result.Verdict == suite.Failed {
+			return 1
+		}
+	}
+	return 0
+}
+
+// catalogue is every case the command knows.
+func catalogue(browser bool) []suite.Case {
+	all := cases.Catalogue(&rawclient.Recorder{})
+	// TODO(browser): append browser.Cases() once conformance/browser exists
+	// (the browser cases read env.Browser and skip themselves when false).
+	_ = browser
+	return all
+}
