@@ -41,19 +41,42 @@ type Relay struct {
 	// goroutine per client.
 	Fault func(payload.Header) Action
 
-	ln      net.Listener
-	mu      sync.Mutex
-	conns   map[*peer]struct{}
-	held    map[uint32][]byte // per sender: a held frame
-	queue   chan queued
-	wg      sync.WaitGroup
-	closed  chan struct{}
-	started bool
+	ln     net.Listener
+	mu     sync.Mutex
+	conns  map[*peer]struct{}
+	held   map[uint32][]byte // per sender: a held frame
+	queue  chan queued
+	wg     sync.WaitGroup
+	closed chan struct{}
+	n      int // connections accepted so far; guarded by mu
+}
+
+// Kick sends a close frame with code to the most recently connected client
+// and stops relaying to it, as a server dropping a slow consumer would. It
+// reports whether there was a client.
+func (r *Relay) Kick(code ws.StatusCode) bool {
+	r.mu.Lock()
+	var last *peer
+	for p := range r.conns {
+		if last == nil || p.seq > last.seq {
+			last = p
+		}
+	}
+	if last != nil {
+		delete(r.conns, last)
+	}
+	r.mu.Unlock()
+	if last == nil {
+		return false
+	}
+	last.write(ws.MustCompileFrame(ws.NewCloseFrame(ws.NewCloseFrameBody(code, "kicked"))))
+	return true
 }
 
 type peer struct {
 	net.Conn
 	wmu sync.Mutex
+	seq int // order of connection
 }
 
 type queued struct {
@@ -114,6 +137,8 @@ func (r *Relay) serve(c net.Conn) {
 	}
 	p := &peer{Conn: c}
 	r.mu.Lock()
+	r.n++
+	p.seq = r.n
 	select {
 	case <-r.closed:
 		r.mu.Unlock()

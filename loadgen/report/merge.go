@@ -78,6 +78,12 @@ func Merge(rs []*Report) (*Report, error) {
 		n.Established += r.Connections.Established
 		n.Failed += r.Connections.Failed
 		n.Dropped += r.Connections.Dropped
+		for k, v := range r.Connections.DropReasons {
+			if n.DropReasons == nil {
+				n.DropReasons = map[string]int64{}
+			}
+			n.DropReasons[k] += v
+		}
 
 		m := &out.Messages
 		m.Sent += r.Messages.Sent

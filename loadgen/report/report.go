@@ -81,6 +81,9 @@ type Connections struct {
 	Failed      int64   `json:"failed"`
 	Dropped     int64   `json:"dropped"`
 	ConnectMs   Summary `json:"connect_ms"`
+	// DropReasons counts the dropped connections by cause: "close 1008"
+	// (the server's close code) or "error" (the connection broke).
+	DropReasons map[string]int64 `json:"drop_reasons,omitempty"`
 }
 
 // Messages counts broadcasts and deliveries over the measured window.

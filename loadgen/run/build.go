@@ -61,6 +61,7 @@ func (r *runner) report(started time.Time, measured time.Duration, res *Result, 
 	}
 
 	var receivers, delivered, dup, reord, dropped, foreign int64
+	var reasons map[string]int64
 	for _, m := range r.members {
 		if m == nil {
 			continue
@@ -68,6 +69,14 @@ func (r *runner) report(started time.Time, measured time.Duration, res *Result, 
 		foreign += m.reader.Foreign
 		if m.dropped {
 			dropped++
+			why := "error"
+			if m.reader.CloseCode != 0 {
+				why = fmt.Sprintf("close %d", m.reader.CloseCode)
+			}
+			if reasons == nil {
+				reasons = map[string]int64{}
+			}
+			reasons[why]++
 			continue
 		}
 		receivers++
@@ -82,6 +91,7 @@ func (r *runner) report(started time.Time, measured time.Duration, res *Result, 
 		Failed:      r.failed.Load(),
 		Dropped:     dropped,
 		ConnectMs:   report.Summarize(r.connectH),
+		DropReasons: reasons,
 	}
 	connectEnc, _ := report.EncodeHistogram(r.connectH)
 	lag := report.Summarize(r.lagH)
@@ -134,6 +144,10 @@ func (r *runner) report(started time.Time, measured time.Duration, res *Result, 
 		rep.Generator.Warnings = append(rep.Generator.Warnings, fmt.Sprintf(
 			"generator overloaded: a broadcast went out %.1f ms after its intended time (limit --max-send-lag %v); latencies still count from the intended time, but the offered rate was not held",
 			rep.Generator.MaxSendLagMs, limit))
+	}
+	if dropped > 0 {
+		rep.Generator.Warnings = append(rep.Generator.Warnings, fmt.Sprintf(
+			"%d connections were dropped before the close phase (%v); they are not in expected/lost — see connections.dropped", dropped, reasons))
 	}
 	if r.sendErrs.Load() > 0 {
 		rep.Generator.Warnings = append(rep.Generator.Warnings, fmt.Sprintf("%d senders stopped on a write error (their remaining broadcasts were not sent)", r.sendErrs.Load()))

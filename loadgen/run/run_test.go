@@ -167,3 +167,36 @@ func TestValidate(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// TestDroppedReceiverIsExcluded kicks one client mid-window with 1008: it
+// must be reported as dropped with its close code and left out of expected.
+func TestDroppedReceiverIsExcluded(t *testing.T) {
+	t.Parallel()
+	relay := &relaytest.Relay{}
+	cfg := smallConfig(startRelay(t, relay))
+	cfg.Duration = 2 * time.Second
+	kicked := false
+	cfg.IntervalLog = writerFunc(func(p []byte) (int, error) {
+		if !kicked && bytes.Contains(p, []byte(`"phase":"measure"`)) {
+			kicked = relay.Kick(1008)
+		}
+		return len(p), nil
+	})
+	rep, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if !kicked {
+		t.Fatal("the measured phase was never logged, nobody was kicked")
+	}
+	c, m := rep.Connections, rep.Messages
+	if c.Dropped != 1 || c.DropReasons["close 1008"] != 1 {
+		t.Errorf("connections = %+v; want 1 dropped with close 1008", c)
+	}
+	if m.Receivers != 4 || m.Expected != 4*m.Sent || m.Lost != 0 {
+		t.Errorf("messages = %+v; want 4 receivers, expected 4×sent, none lost", m)
+	}
+	if !strings.Contains(strings.Join(rep.Generator.Warnings, "\n"), "dropped") {
+		t.Errorf("warnings %q; want one about the dropped connection", rep.Generator.Warnings)
+	}
+}
