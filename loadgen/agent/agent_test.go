@@ -1,0 +1,174 @@
+package agent
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"math"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wsbench/wsbench/loadgen/report"
+	"github.com/wsbench/wsbench/loadgen/run"
+	"github.com/wsbench/wsbench/server/chatserver"
+	"github.com/wsbench/wsbench/server/cluster"
+)
+
+// startServer starts a chat server on loopback and returns its ws URL.
+func startServer(t *testing.T) string {
+	t.Helper()
+	cfg := chatserver.DefaultConfig()
+	cfg.PingInterval, cfg.PongTimeout = 0, 0
+	srv, err := chatserver.New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := cluster.ListenReusePort("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+		<-done
+	})
+	return "ws://" + ln.Addr().String() + "/agents"
+}
+
+// startAgents runs n agents until the test ends.
+func startAgents(t *testing.T, natsURL string, n int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		a := &Agent{NATS: natsURL}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := a.Serve(ctx); err != nil {
+				t.Errorf("agent: %v", err)
+			}
+		}()
+	}
+	t.Cleanup(func() { cancel(); wg.Wait() })
+}
+
+// TestTwoAgentsMerge: two agents and a controller produce one report whose
+// counts are the sums of the agents' reports, with nothing lost.
+func TestTwoAgentsMerge(t *testing.T) {
+	bus, err := cluster.StartNATS("127.0.0.1:0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(bus.Shutdown)
+	url := startServer(t)
+	startAgents(t, bus.ClientURL(), 2)
+
+	cfg := run.Config{
+		URL: url, Clients: 20, Senders: 5, Rate: 100, Size: 64,
+		Duration: 1 * time.Second, Warmup: 200 * time.Millisecond, Drain: 2 * time.Second,
+		ConnectTimeout: 5 * time.Second, MaxSendLag: time.Second,
+	}
+	c := &Controller{NATS: bus.ClientURL(), Agents: 2, DiscoverWait: 10 * time.Second}
+	out, err := c.Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := out.Report
+	if len(out.Parts) != 2 || out.Parts[0] == nil || out.Parts[1] == nil {
+		t.Fatalf("parts = %v; want 2 agent reports", out.Parts)
+	}
+	var sent, delivered, receivers, established, latCount int64
+	var clients int
+	for _, p := range out.Parts {
+		sent += p.Messages.Sent
+		delivered += p.Messages.Delivered
+		receivers += p.Messages.Receivers
+		established += p.Connections.Established
+		latCount += p.LatencyMs.Count
+		clients += p.Config.Clients
+	}
+	for _, tc := range []struct {
+		name      string
+		got, want int64
+	}{
+		{"sent", rep.Messages.Sent, sent},
+		{"delivered", rep.Messages.Delivered, delivered},
+		{"receivers", rep.Messages.Receivers, receivers},
+		{"established", rep.Connections.Established, established},
+		{"latency count", rep.LatencyMs.Count, latCount},
+		{"clients", int64(rep.Config.Clients), int64(clients)},
+		{"expected", rep.Messages.Expected, sent * receivers},
+		{"lost", rep.Messages.Lost, 0},
+		{"clients total", int64(clients), int64(cfg.Clients)},
+		{"sent = rate × duration", sent, int64(cfg.Rate * cfg.Duration.Seconds())},
+		{"delivered = sent × clients", delivered, sent * int64(cfg.Clients)},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("%s = %d; want %d", tc.name, tc.got, tc.want)
+		}
+	}
+	if rep.FanoutMs.Count != sent {
+		t.Errorf("fan-out count = %d; want one per broadcast (%d)", rep.FanoutMs.Count, sent)
+	}
+	// One machine, one clock: the true offset is 0, so every measured
+	// offset lies within its bound and none is applied.
+	for _, k := range out.Clocks {
+		if math.Abs(k.OffsetMs) > k.BoundMs || k.Corrected {
+			t.Errorf("agent %s: offset %.3f ms, bound %.3f ms, corrected %v; want |offset| ≤ bound, not corrected", k.ID, k.OffsetMs, k.BoundMs, k.Corrected)
+		}
+	}
+	var buf bytes.Buffer
+	if err := out.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	var back struct {
+		Generator struct {
+			Agents []Clock `json:"agents"`
+		} `json:"generator"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &back); err != nil || len(back.Generator.Agents) != 2 {
+		t.Errorf("written report: agents %v, %v; want 2", back.Generator.Agents, err)
+	}
+	if r, err := report.Read(bytes.NewReader(buf.Bytes())); err != nil || r.Messages.Sent != sent {
+		t.Errorf("report.Read of the annotated report = %v, %v", r, err)
+	}
+}
+
+func TestNoAgents(t *testing.T) {
+	bus, err := cluster.StartNATS("127.0.0.1:0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(bus.Shutdown)
+	c := &Controller{NATS: bus.ClientURL(), Agents: 1, DiscoverWait: 300 * time.Millisecond}
+	cfg := run.Config{URL: "ws://127.0.0.1:1/", Clients: 1, Rate: 1, Size: 64, Duration: time.Second}
+	if _, err := c.Run(context.Background(), cfg); err == nil || !errorsIs(err, ErrNoAgents) {
+		t.Errorf("Run without agents = %v; want ErrNoAgents", err)
+	}
+}
+
+func TestBestOffset(t *testing.T) {
+	t.Parallel()
+	// Agent clock 5 ms ahead; the second sample has the smallest RTT.
+	const ms = int64(time.Millisecond)
+	samples := []Sample{
+		{T0: 0, T1: 9 * ms, T2: 9 * ms, T3: 8 * ms},              // rtt 8 ms, offset 5
+		{T0: 100 * ms, T1: 106 * ms, T2: 106 * ms, T3: 102 * ms}, // rtt 2 ms, offset 5
+		{T0: 200 * ms, T1: 210 * ms, T2: 210 * ms, T3: 204 * ms}, // rtt 4 ms, asymmetric: offset 8
+	}
+	off, bound, ok := BestOffset(samples)
+	if !ok || off != 5*time.Millisecond || bound != time.Millisecond {
+		t.Errorf("BestOffset = %v ± %v, %v; want 5ms ± 1ms", off, bound, ok)
+	}
+	if _, _, ok := BestOffset(nil); ok {
+		t.Error("BestOffset(nil) ok; want false")
+	}
+}
+
+func errorsIs(err, target error) bool { return errors.Is(err, target) }

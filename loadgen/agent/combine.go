@@ -1,0 +1,90 @@
+package agent
+
+import (
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/wsbench/wsbench/loadgen/receive"
+	"github.com/wsbench/wsbench/loadgen/report"
+	"github.com/wsbench/wsbench/loadgen/timetable"
+)
+
+func encodeReceipts(last []int64) string {
+	b := make([]byte, 8*len(last))
+	for i, t := range last {
+		binary.LittleEndian.PutUint64(b[8*i:], uint64(t))
+	}
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+// Combine merges the agents' results of one run (one run id, one
+// timetable) into one report: report.Merge sums counters and merges the
+// histograms; then, since every receiver was owed every sender's
+// broadcasts, Expected = Sent × Receivers and Lost are recomputed over the
+// whole run, and the fan-out histogram is rebuilt from the latest receipt
+// of each slot over all agents (receipts shifted to the controller's clock
+// by offsets[i], zero when not corrected). rate and senders are the whole
+// run's.
+func Combine(results []*Result, offsets []time.Duration, rate float64, senders int) (*report.Report, error) {
+	var reps []*report.Report
+	var win *receive.Window
+	var last []int64
+	for i, res := range results {
+		if res == nil || res.Report == nil {
+			continue
+		}
+		reps = append(reps, res.Report)
+		if res.LastReceipts == "" {
+			continue
+		}
+		b, err := base64.StdEncoding.DecodeString(res.LastReceipts)
+		if err != nil {
+			return nil, fmt.Errorf("agent %s fan-out data: %w", res.ID, err)
+		}
+		off := int64(0)
+		if i < len(offsets) {
+			off = int64(offsets[i])
+		}
+		if win == nil {
+			win = &receive.Window{Table: timetable.Timetable{Start: time.Unix(0, res.StartNs-off), Rate: rate, Senders: senders}, Lo: res.Lo, Hi: res.Hi}
+			last = make([]int64, res.Hi-res.Lo)
+		}
+		for k := 0; k+8 <= len(b) && k/8 < len(last); k += 8 {
+			t := int64(binary.LittleEndian.Uint64(b[k:]))
+			if t != 0 {
+				last[k/8] = max(last[k/8], t-off)
+			}
+		}
+	}
+	if len(reps) == 0 {
+		return nil, errors.New("no agent returned a report")
+	}
+	out, err := report.Merge(reps)
+	if err != nil {
+		return nil, err
+	}
+	m := &out.Messages
+	m.Expected = m.Sent * m.Receivers
+	m.Lost = max(0, m.Expected-(m.Delivered-m.Duplicated))
+	decode := func(s string) *hdrhistogram.Histogram {
+		if s == "" {
+			return report.NewLatencyHistogram()
+		}
+		h, err := report.DecodeHistogram(s)
+		if err != nil {
+			return report.NewLatencyHistogram()
+		}
+		return h
+	}
+	fan := report.NewLatencyHistogram()
+	if win != nil {
+		fan = receive.FanoutHistogram(win, last)
+	}
+	out.Recompute(decode(out.Histograms.Latency), decode(out.Histograms.Connect), fan)
+	return out, nil
+}
