@@ -50,6 +50,7 @@ type RunRecord struct {
 	// values mean a noisy result.
 	OtherServerCPU  float64 `json:"other_server_cpu_s"`
 	OtherLoadgenCPU float64 `json:"other_loadgen_cpu_s"`
+	QuietWaitS      float64 `json:"quiet_wait_s,omitempty"` // time spent waiting for a quiet machine first
 }
 
 // OtherLoad is the larger foreign share of the server's and the loadgen's
@@ -366,6 +367,9 @@ func (b *bench) measure(ctx context.Context, kind, s string, l Load, rel string,
 	if err := os.MkdirAll(filepath.Dir(base), 0o755); err != nil {
 		return rec, err
 	}
+	if b.cfg.QuietWait > 0 && !b.cfg.NoPin {
+		rec.QuietWaitS = b.waitQuiet(ctx).Seconds()
+	}
 	b.serverN++
 	srv, err := StartServer(ctx, b.spec(s, filepath.Join(b.cfg.Out, "logs", fmt.Sprintf("%s-%03d.log", s, b.serverN))))
 	if err != nil {
@@ -578,4 +582,29 @@ func (l Load) connectTime() time.Duration {
 		ramp = l.Ramp
 	}
 	return time.Duration(float64(l.Clients) / ramp * float64(time.Second))
+}
+
+// waitQuiet samples both CPUs for a second at a time until other processes
+// use less than QuietBelow of each, or QuietWait has passed. Nothing of the
+// bench runs meanwhile, so all the load it sees is foreign.
+func (b *bench) waitQuiet(ctx context.Context) time.Duration {
+	start := time.Now()
+	for time.Since(start) < b.cfg.QuietWait && ctx.Err() == nil {
+		before, err := ReadCPUTimes()
+		if err != nil {
+			break
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+		after, err := ReadCPUTimes()
+		if err != nil {
+			break
+		}
+		if before.Busy(after, b.cfg.ServerCPU) < b.cfg.QuietBelow && before.Busy(after, b.cfg.LoadgenCPU) < b.cfg.QuietBelow {
+			break
+		}
+	}
+	return time.Since(start)
 }

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"math"
+	"strconv"
 )
 
 // Probe runs one step of a capacity search at rate and reports whether it
@@ -70,11 +71,15 @@ func Search(ctx context.Context, start, minRate, maxRate float64, maxSteps int, 
 	return res, nil
 }
 
-// roundRate rounds r to 2 significant digits (at least 0.1).
+// roundRate rounds r to 2 significant digits (at least 0.1), as the
+// nearest float to its decimal form (2.4, not 2.4000000000000004).
 func roundRate(r float64) float64 {
 	if r <= 0.1 {
 		return 0.1
 	}
-	p := math.Pow(10, math.Floor(math.Log10(r))-1)
-	return math.Round(r/p) * p
+	v, err := strconv.ParseFloat(strconv.FormatFloat(r, 'g', 2, 64), 64)
+	if err != nil {
+		return r
+	}
+	return v
 }

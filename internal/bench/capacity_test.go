@@ -60,7 +60,7 @@ func TestSearchStopsOnProbeError(t *testing.T) {
 
 func TestRoundRate(t *testing.T) {
 	t.Parallel()
-	for in, want := range map[float64]float64{1234: 1200, 56.7: 57, 0.05: 0.1, 100: 100, 141.42: 140} {
+	for in, want := range map[float64]float64{1234: 1200, 56.7: 57, 0.05: 0.1, 100: 100, 141.42: 140, 2.4000000000000004: 2.4, 3.3 * 1.0000001: 3.3} {
 		if got := roundRate(in); got != want {
 			t.Errorf("roundRate(%g) = %g; want %g", in, got, want)
 		}

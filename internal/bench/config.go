@@ -51,6 +51,13 @@ type Config struct {
 	LoadgenCPU int
 	NoPin      bool
 
+	// QuietWait, when above 0, delays each step until other processes use
+	// under QuietBelow of both the server's and the loadgen's CPU (over a
+	// 1 s sample), or until QuietWait has passed; the run proceeds either
+	// way and records the load it met.
+	QuietWait  time.Duration
+	QuietBelow float64
+
 	ServerArgs []string // extra flags for our server
 	ServerBin  string   // prebuilt server binary; "" = go build ./server
 	LoadgenBin string   // prebuilt loadgen binary; "" = go build ./loadgen
@@ -84,6 +91,7 @@ func Default() Config {
 		LoadgenCPU:   0,
 		Repeat:       2,
 		Ramp:         5000,
+		QuietBelow:   0.25,
 		ServerArgs:   []string{"--max-conns=16000", "--pprof"},
 		Pprof:        true,
 	}
@@ -165,6 +173,9 @@ func (c Config) Validate() error {
 	}
 	if !c.NoPin && (c.ServerCPU < 0 || c.LoadgenCPU < 0 || c.ServerCPU == c.LoadgenCPU) {
 		bad("--server-cpu %d / --loadgen-cpu %d: want two different CPUs (or --no-pin)", c.ServerCPU, c.LoadgenCPU)
+	}
+	if c.QuietWait < 0 || c.QuietBelow <= 0 || c.QuietBelow > 1 {
+		bad("--quiet-wait %v / --quiet-below %g: want a duration ≥ 0 and a fraction in (0, 1]", c.QuietWait, c.QuietBelow)
 	}
 	if slices.Contains(c.ServerArgs, "--addr") {
 		bad("--server-arg --addr: the bench chooses the address")

@@ -16,6 +16,13 @@ func Summary(res Results, cfg Config, charts []Chart) string {
 	fmt.Fprintf(&b, "CPU split: %s.  \n", m.Split)
 	b.WriteString("Columns: *loadgen CPU* is the loadgen's CPU time over the run's wall time (near 100 %: the generator's core was the limit); *send lag* the loadgen's largest delay behind its timetable; *other load* the busy share of the server's or loadgen's CPU taken by other processes during the run (a shared machine: above ~20 % the run is noisy).\n\n")
 	fmt.Fprintf(&b, "Each run starts a fresh server on 127.0.0.1; the loadgen sends binary broadcasts on a fixed timetable (open model) and measures latency from the intended send time. Shared machine: treat differences under ~10 %% as noise unless repeated (--repeat).\n\n")
+	if cfg.QuietWait > 0 {
+		var waited float64
+		for _, r := range res.Runs {
+			waited += r.QuietWaitS
+		}
+		fmt.Fprintf(&b, "Each step first waited up to %s for other processes to use under %.0f %% of either CPU (%.0f s of waiting in all).\n\n", cfg.QuietWait, 100*cfg.QuietBelow, waited)
+	}
 	if res.Aborted != "" {
 		fmt.Fprintf(&b, "**The bench stopped early: %s.** The tables hold what was measured before.\n\n", res.Aborted)
 	}
