@@ -34,6 +34,8 @@ func dispatch(args []string) int {
 	switch sub {
 	case "run":
 		return cli.Run(ctx, rest, os.Stdout, os.Stderr)
+	case "help":
+		return cli.Run(ctx, []string{"--help"}, os.Stdout, os.Stderr)
 	case "merge":
 		return cli.Merge(rest, os.Stdout, os.Stderr)
 	case "worker": // hidden: started by --procs
