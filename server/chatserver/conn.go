@@ -29,8 +29,8 @@ type conn struct {
 	idx    int // position in the room's member list, guarded by room.mu
 
 	mu           sync.Mutex
-	queue        [][]byte      // frames waiting for the writer
-	spare        [][]byte      // the writer's previous batch, reused
+	queue        *qbuf         // frames waiting for the writer (nil: none)
+	spare        *qbuf         // the writer's previous batch, reused while busy
 	writing      bool          // a writer goroutine is running
 	closing      bool          // our close frame is queued (last in queue)
 	closeTaken   bool          // the writer has taken the close frame
@@ -86,9 +86,9 @@ func (c *conn) enqueue(f []byte) bool {
 		c.mu.Unlock()
 		return false
 	}
-	if len(c.queue) >= c.s.cfg.SendQueue {
-		clear(c.queue)
-		c.queue = c.queue[:0]
+	if c.queue != nil && len(c.queue.s) >= c.s.cfg.SendQueue {
+		putQ(c.queue) // drop the backlog
+		c.queue = nil
 		c.beginCloseLocked(ws.StatusPolicyViolation, "slow consumer")
 		c.endReason = "slow consumer: send queue full"
 		c.armForceLocked()
@@ -96,7 +96,7 @@ func (c *conn) enqueue(f []byte) bool {
 		c.s.m.slowConsumer.WithLabelValues("queue").Inc()
 		return false
 	}
-	c.queue = append(c.queue, f)
+	push(&c.queue, f)
 	c.startWriterLocked()
 	c.mu.Unlock()
 	return true
@@ -115,7 +115,7 @@ func (c *conn) beginCloseLocked(code ws.StatusCode, reason string) {
 	c.closing = true
 	c.closeWritten = make(chan struct{})
 	c.sentCode, c.sentReason = code, reason
-	c.queue = append(c.queue, frame.EncodeClose(code, reason))
+	push(&c.queue, frame.EncodeClose(code, reason))
 	c.s.m.closeSent.WithLabelValues(codeLabel(uint16(code))).Inc()
 	c.startWriterLocked()
 }
@@ -153,16 +153,16 @@ func (c *conn) writeLoop() {
 	defer c.s.wg.Done()
 	for {
 		c.mu.Lock()
-		if len(c.queue) == 0 || c.dead {
+		if c.queue == nil || len(c.queue.s) == 0 || c.dead {
 			c.writing = false
-			if cap(c.queue) > maxIdleQueueCap {
-				c.queue = nil // don't keep a large array while idle
-			}
+			putQ(c.queue) // idle connections hold no queue
+			putQ(c.spare)
+			c.queue, c.spare = nil, nil
 			c.mu.Unlock()
 			return
 		}
 		batch := c.queue
-		c.queue, c.spare = c.spare[:0], nil
+		c.queue, c.spare = c.spare, nil
 		withClose := c.closing && !c.closeTaken
 		if withClose {
 			c.closeTaken = true
@@ -172,19 +172,23 @@ func (c *conn) writeLoop() {
 		c.nc.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
 		var n int64
 		var err error
-		if len(batch) == 1 {
+		if len(batch.s) == 1 {
 			var m int
-			m, err = c.nc.Write(batch[0])
+			m, err = c.nc.Write(batch.s[0])
 			n = int64(m)
 		} else {
-			bufs := net.Buffers(batch)
-			n, err = bufs.WriteTo(c.nc)
+			batch.bufs = batch.s
+			n, err = batch.bufs.WriteTo(c.nc)
+			batch.bufs = nil
 		}
 		c.s.m.bytesOut.Add(float64(n))
-		clear(batch)
 		c.mu.Lock()
-		if cap(batch) <= maxIdleQueueCap {
-			c.spare = batch[:0]
+		if c.spare == nil {
+			clear(batch.s)
+			batch.s = batch.s[:0]
+			c.spare = batch
+		} else {
+			putQ(batch)
 		}
 		if err != nil {
 			if errors.Is(err, os.ErrDeadlineExceeded) && !c.dead {
@@ -193,7 +197,9 @@ func (c *conn) writeLoop() {
 				c.s.m.slowConsumer.WithLabelValues("deadline").Inc()
 			}
 			c.dead = true
-			c.queue = nil
+			putQ(c.queue)
+			putQ(c.spare)
+			c.queue, c.spare = nil, nil
 			c.signalCloseLocked()
 			c.writing = false
 			c.mu.Unlock()
@@ -330,6 +336,8 @@ func (c *conn) finish() {
 	c.mu.Lock()
 	c.dead = true
 	if !c.writing {
+		putQ(c.queue)
+		putQ(c.spare)
 		c.queue, c.spare = nil, nil
 	}
 	if c.force != nil {
@@ -355,7 +363,3 @@ func (c *conn) finish() {
 	c.s.logf("ws close ip=%q room=%q sent=%s recv=%s why=%q dur=%s", c.ip, c.room, sentS, recvS, why, time.Since(c.opened).Round(time.Millisecond))
 	c.s.wg.Done()
 }
-
-// maxIdleQueueCap is the largest queue array a connection keeps between
-// bursts; bigger ones are dropped so idle connections stay small.
-const maxIdleQueueCap = 64

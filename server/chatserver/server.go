@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
 	"net"
 	"net/http"
 	"net/http/pprof"
@@ -82,7 +83,7 @@ func New(cfg Config, logf func(format string, args ...any)) (*Server, error) {
 		ReadTimeout:       cfg.HandshakeTimeout,
 		IdleTimeout:       30 * time.Second,
 		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          nil,
+		ErrorLog:          log.New(quotedLog{logf}, "", 0),
 	}
 	return s, nil
 }
@@ -256,4 +257,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", "GET, HEAD")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 	}
+}
+
+// quotedLog passes net/http's own error lines to logf with control
+// characters escaped: they can quote bytes sent by clients.
+type quotedLog struct{ logf func(string, ...any) }
+
+func (q quotedLog) Write(p []byte) (int, error) {
+	q.logf("http: %q", strings.TrimSuffix(string(p), "\n"))
+	return len(p), nil
 }
