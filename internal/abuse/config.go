@@ -19,6 +19,7 @@ const (
 	DefaultMaxRSS        = 1 << 30
 	DefaultMaxCut        = 64 << 20
 	DefaultPingRate      = 2000
+	DefaultStormClients  = 5000
 )
 
 // Config is one abuse run. Start from DefaultConfig.
@@ -35,6 +36,7 @@ type Config struct {
 	MaxRSS        int64         // peak server VmRSS allowed during a scenario, bytes (needs ServerPID)
 	MaxCut        int64         // the 1 GiB message must be cut before this many bytes were accepted
 	PingRate      int           // ping-flood: pings per second per connection (0: as fast as possible)
+	StormClients  int           // reconnect-storm: clients of the restarted in-process server
 	Probe         ProbeConfig   // the standard probe (its own room)
 	RoomProbe     ProbeConfig   // the probe of the slow-room scenarios (slow clients join its room)
 }
@@ -51,6 +53,7 @@ func DefaultConfig() Config {
 		MaxRSS:        DefaultMaxRSS,
 		MaxCut:        DefaultMaxCut,
 		PingRate:      DefaultPingRate,
+		StormClients:  DefaultStormClients,
 		Probe:         ProbeConfig{Room: "/abuse-probe", Clients: 8, Senders: 4, Rate: 100, Size: 128},
 		RoomProbe:     ProbeConfig{Room: "/abuse-room", Clients: 90, Senders: 6, Rate: 200, Size: 1024},
 	}
@@ -92,6 +95,9 @@ func (c Config) Validate() error {
 	}
 	if c.PingRate < 0 || (c.PingRate > 0 && c.PingRate < 100) {
 		errs = append(errs, fmt.Errorf("--ping-rate %d must be 0 (as fast as possible) or at least 100 per second", c.PingRate))
+	}
+	if c.StormClients < 1 || c.StormClients > 8000 {
+		errs = append(errs, fmt.Errorf("--storm-clients %d must be between 1 and 8000 (clients and their server share this process)", c.StormClients))
 	}
 	if c.ServerPID < 0 {
 		errs = append(errs, fmt.Errorf("--server-pid %d must be a process id (0: unknown)", c.ServerPID))

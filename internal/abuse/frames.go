@@ -181,11 +181,13 @@ func invalidUTF8(ctx context.Context, e *env) Outcome {
 	defer cancel()
 	var c counter
 	var n atomic.Int64
+	var firstErr atomic.Value
 	parallel(ctx, 3000, 16, func(i int) {
 		rc, err := d.ws(ctx, "/abuse-utf8")
 		if err != nil {
 			if ctx.Err() == nil {
 				c.add("dial-" + codeKey(-1, err))
+				firstErr.CompareAndSwap(nil, err.Error())
 				n.Add(1)
 			}
 			return
@@ -210,6 +212,9 @@ func invalidUTF8(ctx context.Context, e *env) Outcome {
 	})
 	out.Attempted = int(n.Load())
 	out.Codes = c.snapshot()
+	if e := firstErr.Load(); e != nil {
+		out.Facts["first_dial_error"] = e
+	}
 	if got := out.Codes["1007"]; float64(got) < 0.99*float64(out.Attempted) {
 		out.Failures = append(out.Failures, fmt.Sprintf("%d of %d connections got 1007", got, out.Attempted))
 	}

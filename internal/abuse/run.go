@@ -19,6 +19,7 @@ func scenarios() []Scenario {
 		{Name: "invalid-utf8", Description: "invalid UTF-8 text messages, one per connection and floods", Run: invalidUTF8},
 		{Name: "ping-flood", Description: "pings back to back, half the flooders never read the pongs", Run: pingFlood},
 		{Name: "churn", Description: "rapid connect/close with clean closes, resets and cut requests", Run: churn},
+		{Name: "reconnect-storm", Description: "clients of an in-process server reconnect (full-jitter backoff) after it restarts", Run: reconnectStorm},
 	}
 }
 

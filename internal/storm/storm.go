@@ -7,52 +7,49 @@
 // peak number of successful connects per 100 ms bucket: a herd that
 // reconnects at once shows as one tall bucket.
 //
-// Clients here use a minimal reconnecting dialer of their own; the
-// project's internal/reconnect client can replace it once it exists.
+// The clients are the project's reconnecting client (internal/reconnect)
+// with its backoff policy (internal/backoff), the same policy the chat
+// page uses.
 package storm
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"math/rand/v2"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/gobwas/ws"
-
+	"github.com/wsbench/wsbench/internal/backoff"
+	"github.com/wsbench/wsbench/internal/reconnect"
 	"github.com/wsbench/wsbench/server/chatserver"
 )
 
 // Defaults of Config.
 const (
-	DefaultClients   = 5000
-	DefaultBaseDelay = time.Second
-	DefaultMaxDelay  = 10 * time.Second
-	DefaultBound     = 60 * time.Second
-	Bucket           = 100 * time.Millisecond
+	DefaultClients = 5000
+	DefaultBound   = 60 * time.Second
+	Bucket         = 100 * time.Millisecond
 )
 
 // Config is one storm.
 type Config struct {
-	Clients   int           // clients connected before the restart
-	BaseDelay time.Duration // backoff: first attempt waits up to this
-	MaxDelay  time.Duration // backoff: no attempt waits longer than this
-	Bound     time.Duration // all clients must be back within this after the restart
-	Server    chatserver.Config
+	Clients int            // clients connected before the restart
+	Backoff backoff.Config // the clients' reconnect policy
+	Bound   time.Duration  // all clients must be back within this after the restart
+	Server  chatserver.Config
 }
 
-// DefaultConfig returns a 5,000-client storm against a default server
-// (shutdown grace 2 s, max-conns above the client count).
+// DefaultConfig returns a 5,000-client storm with the default backoff
+// policy against a default server (shutdown grace 2 s, max-conns above the
+// client count).
 func DefaultConfig() Config {
 	s := chatserver.DefaultConfig()
 	s.ShutdownGrace = 2 * time.Second
 	s.MaxConns = DefaultClients + 100
-	return Config{Clients: DefaultClients, BaseDelay: DefaultBaseDelay, MaxDelay: DefaultMaxDelay, Bound: DefaultBound, Server: s}
+	return Config{Clients: DefaultClients, Backoff: backoff.DefaultConfig(), Bound: DefaultBound, Server: s}
 }
 
 // Validate reports settings that cannot work.
@@ -61,8 +58,8 @@ func (c Config) Validate() error {
 	if c.Clients < 1 || c.Clients > 8000 {
 		errs = append(errs, fmt.Errorf("storm: clients %d must be 1..8000 (client and server share one process's 20,000 descriptors)", c.Clients))
 	}
-	if c.BaseDelay <= 0 || c.MaxDelay < c.BaseDelay {
-		errs = append(errs, fmt.Errorf("storm: need 0 < base delay %v ≤ max delay %v", c.BaseDelay, c.MaxDelay))
+	if err := c.Backoff.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.Bound <= 0 {
 		errs = append(errs, errors.New("storm: bound must be positive"))
@@ -110,9 +107,9 @@ func Run(ctx context.Context, cfg Config, logf func(string, ...any)) (*Result, e
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	for i := range cfg.Clients {
+	for range cfg.Clients {
 		wg.Add(1)
-		go func() { defer wg.Done(); st.client(cctx, i) }()
+		go func() { defer wg.Done(); st.client(cctx) }()
 	}
 	var s2 *chatserver.Server
 	defer func() {
@@ -179,10 +176,9 @@ type state struct {
 	attempts atomic.Int64
 	refused  atomic.Int64
 	mu       sync.Mutex
-	conn     [2]int           // clients connected in each generation
-	buckets  map[int64]int    // successful connects after the restart per bucket
-	tries    map[int64]int    // attempts after the restart per bucket
-	seen     map[int]struct{} // clients that connected after the restart
+	conn     [2]int        // clients connected in each generation
+	buckets  map[int64]int // successful connects after the restart per bucket
+	tries    map[int64]int // attempts after the restart per bucket
 }
 
 func (s *state) waitFor(ctx context.Context, gen int, bound time.Duration) error {
@@ -218,107 +214,55 @@ func (s *state) result(down time.Duration) *Result {
 	return r
 }
 
-func (s *state) bucket() int64 {
-	return (time.Now().UnixNano() - s.restart.Load()) / int64(Bucket)
+// bucket is the 100 ms bucket, counted from the restart, of now + after.
+func (s *state) bucket(after time.Duration) int64 {
+	return (time.Now().Add(after).UnixNano() - s.restart.Load()) / int64(Bucket)
 }
 
-// client connects, reads until the server closes it, then reconnects with
-// full-jitter backoff, until ctx ends.
-func (s *state) client(ctx context.Context, id int) {
-	attempt := 0
-	for ctx.Err() == nil {
-		gen := s.gen.Load()
-		if gen == 1 {
-			// Full jitter: even the first reconnect waits a random time,
-			// so that the herd the restart created is spread out.
-			d := min(s.cfg.MaxDelay, s.cfg.BaseDelay<<min(attempt, 20))
-			t := time.NewTimer(rand.N(d + 1))
-			select {
-			case <-ctx.Done():
-				t.Stop()
+// client runs one reconnecting client until ctx ends.
+func (s *state) client(ctx context.Context) {
+	c, err := reconnect.New(reconnect.Config{
+		URL:     s.url,
+		Backoff: s.cfg.Backoff,
+		OnOpen: func(int) {
+			gen := s.gen.Load()
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			s.conn[gen]++
+			if gen == 1 {
+				if s.buckets == nil {
+					s.buckets = map[int64]int{}
+				}
+				s.buckets[s.bucket(0)]++
+				s.lastBack.Store(time.Now().UnixNano())
+			}
+		},
+		OnClose: func(int, string, error) {
+			if s.gen.Load() == 0 {
+				s.mu.Lock()
+				s.conn[0]--
+				s.mu.Unlock()
+			}
+		},
+		OnDelay: func(_ int, d time.Duration, why error) {
+			if s.gen.Load() == 0 {
 				return
-			case <-t.C:
 			}
 			s.attempts.Add(1)
+			var rf *reconnect.RefusedError
+			if errors.As(why, &rf) || (why != nil && strings.HasPrefix(why.Error(), "dial ")) {
+				s.refused.Add(1)
+			}
 			s.mu.Lock()
 			if s.tries == nil {
 				s.tries = map[int64]int{}
 			}
-			s.tries[s.bucket()]++
+			s.tries[s.bucket(d)]++
 			s.mu.Unlock()
-		}
-		nc, br, err := dial(ctx, s.url)
-		if err != nil {
-			if gen == 1 {
-				s.refused.Add(1)
-				attempt++
-			} else {
-				time.Sleep(rand.N(50 * time.Millisecond)) // initial connect: just retry soon
-			}
-			continue
-		}
-		attempt = 0
-		s.mu.Lock()
-		s.conn[gen]++
-		if gen == 1 {
-			if s.buckets == nil {
-				s.buckets, s.seen = map[int64]int{}, map[int]struct{}{}
-			}
-			s.buckets[s.bucket()]++
-			s.seen[id] = struct{}{}
-			s.lastBack.Store(time.Now().UnixNano())
-		}
-		s.mu.Unlock()
-		stop := context.AfterFunc(ctx, func() { nc.Close() })
-		readUntilClose(nc, br)
-		stop()
-		nc.Close()
-		if gen == 1 {
-			// After the restart a connection that ends (the test's
-			// teardown) is not reconnected.
-			return
-		}
-		s.mu.Lock()
-		s.conn[gen]--
-		s.mu.Unlock()
-	}
-}
-
-func dial(ctx context.Context, url string) (net.Conn, *bufio.Reader, error) {
-	d := ws.Dialer{Timeout: 10 * time.Second}
-	nc, br, _, err := d.Dial(ctx, url)
+		},
+	})
 	if err != nil {
-		return nil, nil, err
-	}
-	if br == nil {
-		br = bufio.NewReader(nc)
-	}
-	return nc, br, nil
-}
-
-// readUntilClose discards frames until the server's close frame, which it
-// echoes, or until the connection ends.
-func readUntilClose(nc net.Conn, br *bufio.Reader) {
-	for {
-		h, err := ws.ReadHeader(br)
-		if err != nil {
-			return
-		}
-		if h.OpCode != ws.OpClose || h.Length > 125 {
-			if _, err := io.CopyN(io.Discard, br, h.Length); err != nil {
-				return
-			}
-			continue
-		}
-		p := make([]byte, h.Length)
-		if _, err := io.ReadFull(br, p); err != nil {
-			return
-		}
-		if h.Masked {
-			ws.Cipher(p, h.Mask, 0)
-		}
-		nc.SetWriteDeadline(time.Now().Add(time.Second))
-		ws.WriteFrame(nc, ws.MaskFrame(ws.NewCloseFrame(p)))
 		return
 	}
+	c.Run(ctx)
 }

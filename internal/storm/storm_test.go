@@ -3,7 +3,6 @@ package storm
 import (
 	"context"
 	"testing"
-	"time"
 )
 
 // TestStorm restarts a server under 1,000 connected clients and checks the
@@ -23,10 +22,11 @@ func TestStorm(t *testing.T) {
 	if res.Reconnected != cfg.Clients {
 		t.Fatalf("reconnected %d of %d clients within %v", res.Reconnected, cfg.Clients, cfg.Bound)
 	}
-	// With full jitter over at least BaseDelay (1 s = 10 buckets), a
-	// bucket expects ~10 % of the clients; one herd would hold ~100 %.
-	if res.PeakShare >= 0.3 {
-		t.Errorf("peak bucket holds %d of %d reconnects (%.0f%%); want < 30%%: the backoff does not spread the herd", res.PeakPerBucket, res.Clients, 100*res.PeakShare)
+	// The first reconnect is drawn from [0, Base] (500 ms = 5 buckets),
+	// so a bucket expects about 20 % of the clients; a herd reconnecting
+	// at once would put (nearly) all of them into one bucket.
+	if res.PeakShare >= 0.4 {
+		t.Errorf("peak bucket holds %d of %d reconnects (%.0f%%); want < 40%%: the backoff does not spread the herd", res.PeakPerBucket, res.Clients, 100*res.PeakShare)
 	}
 }
 
@@ -37,7 +37,7 @@ func TestValidate(t *testing.T) {
 	}{
 		{"no clients", func(c *Config) { c.Clients = 0 }},
 		{"too many clients", func(c *Config) { c.Clients = 9000 }},
-		{"max below base", func(c *Config) { c.MaxDelay = c.BaseDelay / 2 }},
+		{"cap below base", func(c *Config) { c.Backoff.Cap = c.Backoff.Base / 2 }},
 		{"max-conns below clients", func(c *Config) { c.Server.MaxConns = c.Clients - 1 }},
 		{"no bound", func(c *Config) { c.Bound = 0 }},
 	} {
@@ -52,5 +52,4 @@ func TestValidate(t *testing.T) {
 	if err := DefaultConfig().Validate(); err != nil {
 		t.Errorf("DefaultConfig().Validate() = %v", err)
 	}
-	_ = time.Second
 }
