@@ -186,7 +186,7 @@ func Run(ctx context.Context, cfg Config, env Env) error {
 		}
 	}
 	b.cfg = cfg
-	b.gen = Generator{Bin: cfg.LoadgenBin, CPU: cfg.pin(cfg.LoadgenCPU)}
+	b.gen = Generator{Bin: cfg.LoadgenBin, CPU: cfg.pin(cfg.LoadgenCPU), Nice: cfg.Nice}
 	err = b.run(ctx)
 	if err != nil {
 		b.res.Aborted = err.Error()
@@ -240,8 +240,9 @@ func (b *bench) spec(name string, log string) ServerSpec {
 				host, port, _ := strings.Cut(addr, ":")
 				return []string{"node", filepath.Join(b.cfg.NodeDir, "server.js"), "--port", port, "--host", host}
 			},
-			CPU: b.cfg.pin(b.cfg.ServerCPU),
-			Log: log,
+			CPU:  b.cfg.pin(b.cfg.ServerCPU),
+			Nice: b.cfg.Nice,
+			Log:  log,
 		}
 	}
 	return ServerSpec{
@@ -251,6 +252,7 @@ func (b *bench) spec(name string, log string) ServerSpec {
 		},
 		Env:     []string{"GOMAXPROCS=1"},
 		CPU:     b.cfg.pin(b.cfg.ServerCPU),
+		Nice:    b.cfg.Nice,
 		Log:     log,
 		Metrics: true,
 	}
@@ -332,7 +334,7 @@ func (b *bench) run(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			r, err := MeasureIdle(ctx, b.env.Self, srv, c.IdleConns, c.pin(c.LoadgenCPU), s == Ours)
+			r, err := MeasureIdle(ctx, b.env.Self, srv, c.IdleConns, c.pin(c.LoadgenCPU), c.Nice, s == Ours)
 			srv.Stop()
 			if err != nil {
 				b.prog.End("failed: %v", err)

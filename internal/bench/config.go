@@ -57,6 +57,9 @@ type Config struct {
 	// way and records the load it met.
 	QuietWait  time.Duration
 	QuietBelow float64
+	// Nice runs servers, loadgen and idle holder at this niceness
+	// (negative = ahead of other processes; needs root). 0 leaves it.
+	Nice int
 
 	ServerArgs []string // extra flags for our server
 	ServerBin  string   // prebuilt server binary; "" = go build ./server
@@ -176,6 +179,9 @@ func (c Config) Validate() error {
 	}
 	if c.QuietWait < 0 || c.QuietBelow <= 0 || c.QuietBelow > 1 {
 		bad("--quiet-wait %v / --quiet-below %g: want a duration ≥ 0 and a fraction in (0, 1]", c.QuietWait, c.QuietBelow)
+	}
+	if c.Nice < -20 || c.Nice > 19 {
+		bad("--nice %d: want -20…19", c.Nice)
 	}
 	if slices.Contains(c.ServerArgs, "--addr") {
 		bad("--server-arg --addr: the bench chooses the address")

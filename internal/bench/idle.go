@@ -115,9 +115,9 @@ type IdleResult struct {
 }
 
 // MeasureIdle reads srv's RSS, opens n idle connections from a subprocess
-// (self IdleCommand, pinned to cpu), waits for RSS to settle, reads it
+// (self IdleCommand, pinned to cpu at niceness nice), waits for RSS to settle, reads it
 // again and closes the connections.
-func MeasureIdle(ctx context.Context, self string, srv *Server, n, cpu int, metrics bool) (IdleResult, error) {
+func MeasureIdle(ctx context.Context, self string, srv *Server, n, cpu, nice int, metrics bool) (IdleResult, error) {
 	res := IdleResult{Server: srv.Name}
 	time.Sleep(500 * time.Millisecond) // let the server finish starting
 	before, err := ReadProcStats(srv.Pid())
@@ -129,9 +129,7 @@ func MeasureIdle(ctx context.Context, self string, srv *Server, n, cpu int, metr
 		res.GoroutinesBefore, _ = srv.Goroutines()
 	}
 	argv := []string{self, IdleCommand, "--url", srv.URL, "--conns", strconv.Itoa(n)}
-	if cpu >= 0 {
-		argv = append([]string{"taskset", "-c", strconv.Itoa(cpu)}, argv...)
-	}
+	argv = pinned(argv, cpu, nice)
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)

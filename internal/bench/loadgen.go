@@ -41,8 +41,9 @@ type LoadResult struct {
 
 // Generator runs the loadgen binary pinned to a CPU.
 type Generator struct {
-	Bin string
-	CPU int // -1: no pinning
+	Bin  string
+	CPU  int // -1: no pinning
+	Nice int // niceness; 0 leaves it
 }
 
 // Args returns the loadgen flags for l against url.
@@ -72,9 +73,7 @@ func (l Load) Args(url, out, hgrm string) []string {
 // ErrLoadgenUsage.
 func (g Generator) Run(ctx context.Context, url string, l Load, base string) (LoadResult, error) {
 	argv := append([]string{g.Bin}, l.Args(url, base+".json", base+".hgrm")...)
-	if g.CPU >= 0 {
-		argv = append([]string{"taskset", "-c", strconv.Itoa(g.CPU)}, argv...)
-	}
+	argv = pinned(argv, g.CPU, g.Nice)
 	connect := time.Duration(float64(l.Clients)/500*float64(time.Second)) + 30*time.Second
 	ctx, cancel := context.WithTimeout(ctx, l.Warmup+l.Duration+connect)
 	defer cancel()

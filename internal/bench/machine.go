@@ -44,11 +44,15 @@ func DescribeMachine(cfg Config) Machine {
 
 // SplitText states the CPU split of cfg.
 func (c Config) SplitText() string {
+	nice := ""
+	if c.Nice != 0 {
+		nice = fmt.Sprintf("; server, loadgen and idle holder run at nice %d (ahead of other processes on a shared machine)", c.Nice)
+	}
 	if c.NoPin {
-		return "not pinned (--no-pin): server and loadgen share all CPUs; Go processes run with GOMAXPROCS=1"
+		return "not pinned (--no-pin): server and loadgen share all CPUs; Go processes run with GOMAXPROCS=1" + nice
 	}
 	return fmt.Sprintf("server on CPU %d, loadgen and idle-connection holder on CPU %d (taskset); GOMAXPROCS=1 for every Go process; Node is single-threaded (its helper threads share CPU %d)",
-		c.ServerCPU, c.LoadgenCPU, c.ServerCPU)
+		c.ServerCPU, c.LoadgenCPU, c.ServerCPU) + nice
 }
 
 func output(name string, args ...string) string {

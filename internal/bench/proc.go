@@ -112,6 +112,7 @@ type ServerSpec struct {
 	Argv func(addr string) []string
 	Env  []string
 	CPU  int // -1: no pinning
+	Nice int // niceness (negative: higher priority); 0 leaves it
 	Log  string
 	// Metrics is whether the server has /metrics and /healthz.
 	Metrics bool
@@ -135,9 +136,7 @@ func StartServer(ctx context.Context, spec ServerSpec) (*Server, error) {
 		return nil, err
 	}
 	argv := spec.Argv(addr)
-	if spec.CPU >= 0 {
-		argv = append([]string{"taskset", "-c", strconv.Itoa(spec.CPU)}, argv...)
-	}
+	argv = pinned(argv, spec.CPU, spec.Nice)
 	logf, err := os.OpenFile(spec.Log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
@@ -386,4 +385,16 @@ func (t CPUTimes) Busy(later CPUTimes, cpu int) float64 {
 		return 0
 	}
 	return later[cpu] - t[cpu]
+}
+
+// pinned prefixes argv with taskset (cpu ≥ 0) and nice (nice ≠ 0). Both
+// exec the command in place, so the process id is the command's.
+func pinned(argv []string, cpu, nice int) []string {
+	if cpu >= 0 {
+		argv = append([]string{"taskset", "-c", strconv.Itoa(cpu)}, argv...)
+	}
+	if nice != 0 {
+		argv = append([]string{"nice", "-n", strconv.Itoa(nice)}, argv...)
+	}
+	return argv
 }

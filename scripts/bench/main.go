@@ -61,6 +61,7 @@ func run(ctx context.Context, args []string) int {
 	fs.BoolVar(&cfg.NoPin, "no-pin", cfg.NoPin, "do not pin with taskset")
 	fs.DurationVar(&cfg.QuietWait, "quiet-wait", cfg.QuietWait, "on a shared machine, wait up to this long before each step for other processes to leave both CPUs (0 = don't)")
 	fs.Float64Var(&cfg.QuietBelow, "quiet-below", cfg.QuietBelow, "with --quiet-wait: the busy fraction of each CPU that counts as quiet")
+	fs.IntVar(&cfg.Nice, "nice", cfg.Nice, "run servers and loadgen at this niceness (e.g. -10 on a busy shared machine; negative needs root)")
 	fs.StringArrayVar(&cfg.ServerArgs, "server-arg", cfg.ServerArgs, "extra flag for our server (repeatable), e.g. --server-arg=--send-queue=256")
 	fs.StringVar(&cfg.ServerBin, "server-bin", "", "prebuilt server binary (default: go build ./server)")
 	fs.StringVar(&cfg.LoadgenBin, "loadgen-bin", "", "prebuilt loadgen binary (default: go build ./loadgen)")
