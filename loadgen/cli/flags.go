@@ -10,13 +10,13 @@ import (
 // percentage with a trailing % ("0.1%"). Plain numbers above 1 are refused
 // as ambiguous.
 type Loss struct {
-	Fraction float64
-	Set_     bool
+	Fraction float64 // the limit as a fraction of expected deliveries
+	Given    bool // the flag was set (so 0 means "no loss allowed")
 }
 
 // String implements pflag.Value.
 func (l *Loss) String() string {
-	if !l.Set_ {
+	if !l.Given {
 		return ""
 	}
 	return strconv.FormatFloat(100*l.Fraction, 'g', -1, 64) + "%"
@@ -41,6 +41,6 @@ func (l *Loss) Set(s string) error {
 	if v > 1 {
 		return fmt.Errorf("%s is more than 100%%", s)
 	}
-	l.Fraction, l.Set_ = v, true
+	l.Fraction, l.Given = v, true
 	return nil
 }

@@ -96,7 +96,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	cfg := f.cfg
 	cfg.SourceIPs = f.sources
-	f.thresholds.MaxLoss, f.thresholds.LossSet = f.loss.Fraction, f.loss.Set_
+	f.thresholds.MaxLoss, f.thresholds.LossSet = f.loss.Fraction, f.loss.Given
 	if !f.quiet {
 		cfg.Progress = stderr
 	}
