@@ -11,7 +11,7 @@ import (
 // as ambiguous.
 type Loss struct {
 	Fraction float64 // the limit as a fraction of expected deliveries
-	Given    bool // the flag was set (so 0 means "no loss allowed")
+	Given    bool    // the flag was set (so 0 means "no loss allowed")
 }
 
 // String implements pflag.Value.
