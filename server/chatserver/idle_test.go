@@ -51,12 +51,13 @@ func BenchmarkIdleConnections(b *testing.B) {
 			b.Fatalf("server process: %v", err)
 		}
 		pid := cmd.Process.Pid
-		time.Sleep(500 * time.Millisecond) // let the runtime settle
+		forceGC(b, addr)
 		before := rss(b, pid)
 		mBefore := scrape(b, addr)
 
 		conns := openIdle(b, addr, n)
-		time.Sleep(3 * time.Second) // idle: handshake garbage collected
+		time.Sleep(2 * time.Second) // idle
+		forceGC(b, addr)
 		after := rss(b, pid)
 		mAfter := scrape(b, addr)
 
@@ -158,6 +159,18 @@ func rss(b *testing.B, pid int) int64 {
 	}
 	b.Fatal("no VmRSS")
 	return 0
+}
+
+// forceGC makes the server collect garbage (handshake buffers), so that
+// what remains is what idle connections really hold.
+func forceGC(b *testing.B, addr string) {
+	resp, err := http.Get("http://" + addr + "/debug/pprof/heap?gc=1")
+	if err != nil {
+		b.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	time.Sleep(500 * time.Millisecond)
 }
 
 // scrape reads the server's /metrics into name -> value (unlabelled series).

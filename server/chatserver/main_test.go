@@ -57,6 +57,7 @@ func runServerProcess() int {
 	cfg := DefaultConfig()
 	cfg.Addr = "127.0.0.1:0"
 	cfg.MaxConns = 15000
+	cfg.Pprof = true // BenchmarkIdleConnections forces a GC through /debug/pprof/heap?gc=1
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	err := Run(ctx, cfg, nil, func(a net.Addr) { fmt.Printf("listening %s\n", a) })
