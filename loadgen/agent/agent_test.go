@@ -172,3 +172,28 @@ func TestBestOffset(t *testing.T) {
 }
 
 func errorsIs(err, target error) bool { return errors.Is(err, target) }
+
+func TestMainUsage(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		args []string
+		want int
+	}{
+		{"help", []string{"--help"}, 0},
+		{"no nats", nil, 2},
+		{"bad url", []string{"--nats", "::"}, 2},
+		{"bad id", []string{"--nats", "nats://127.0.0.1:1", "--id", "a.b"}, 2},
+		{"extra", []string{"--nats", "nats://127.0.0.1:1", "x"}, 2},
+		{"unknown flag", []string{"--bogus"}, 2},
+		{"unreachable", []string{"--nats", "nats://127.0.0.1:1"}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var out, errb bytes.Buffer
+			if got := Main(context.Background(), tc.args, &out, &errb); got != tc.want {
+				t.Errorf("Main(%q) = %d; want %d (stderr %q)", tc.args, got, tc.want, errb.String())
+			}
+		})
+	}
+}
