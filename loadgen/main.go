@@ -20,16 +20,20 @@ func main() {
 }
 
 func dispatch(args []string) int {
-	// SIGINT/SIGTERM end the run early; a second signal kills the process.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	go func() {
-		<-ctx.Done()
-		stop() // restore default handling: the next Ctrl-C exits at once
-	}()
 	sub, rest := "run", args
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		sub, rest = args[0], args[1:]
+	}
+	// SIGINT/SIGTERM end the run early; a second signal kills the process,
+	// except in a worker, which gets Ctrl-C from the terminal and again
+	// from its coordinator and must still write its result.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if sub != "worker" {
+		go func() {
+			<-ctx.Done()
+			stop() // restore default handling: the next Ctrl-C exits at once
+		}()
 	}
 	switch sub {
 	case "run":

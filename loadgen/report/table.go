@@ -14,7 +14,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	c, m := r.Config, r.Messages
 	fmt.Fprintf(tw, "target\t%s\n", r.URL)
-	fmt.Fprintf(tw, "load\t%d clients, %d senders, %g broadcasts/s of %d B, %gs measured after %gs warmup\n",
+	fmt.Fprintf(tw, "load\t%d clients, %d senders, %g broadcasts/s of %d B, %.2fs measured after %gs warmup\n",
 		c.Clients, c.Senders, c.Rate, c.Size, r.MeasuredS, c.WarmupS)
 	fmt.Fprintf(tw, "connections\t%d established, %d failed, %d dropped of %d attempted\n",
 		r.Connections.Established, r.Connections.Failed, r.Connections.Dropped, r.Connections.Attempted)
