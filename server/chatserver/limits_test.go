@@ -1,0 +1,59 @@
+package chatserver
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/wsbench/wsbench/internal/eventually"
+)
+
+// TestSlowloris: a client that never finishes its request headers is cut
+// after the handshake timeout.
+func TestSlowloris(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, func(c *Config) { c.HandshakeTimeout = 200 * time.Millisecond })
+	nc, err := net.Dial("tcp", s.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	io.WriteString(nc, "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n") // never ends
+	nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.ReadAll(nc); err != nil {
+		t.Fatalf("connection not closed by the server: %v", err)
+	}
+}
+
+// TestCloseTimeout: a client that never answers our close frame is dropped
+// after the close timeout, long before the shutdown grace ends.
+func TestCloseTimeout(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, func(c *Config) {
+		c.ShutdownGrace = 20 * time.Second
+		c.CloseTimeout = 200 * time.Millisecond
+		c.WriteTimeout = 200 * time.Millisecond
+	})
+	c := dial(t, s, "/")
+	waitMembers(t, s, "/", 1)
+	done := make(chan struct{})
+	go func() { s.Shutdown(context.Background()); close(done) }()
+	if code, _ := c.expectClose(5 * time.Second); code != 1001 {
+		t.Fatalf("close %d; want 1001", code)
+	}
+	c.expectEOF(5 * time.Second) // we never answer
+	eventually.True(t, 5*time.Second, 10*time.Millisecond, func() error {
+		if got := metric(t, s, `wsbench_connections_dropped_total{reason="close_timeout"}`); got != 1 {
+			return fmt.Errorf("close_timeout drops = %v; want 1", got)
+		}
+		return nil
+	})
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Shutdown still waiting after the only client was dropped")
+	}
+}
