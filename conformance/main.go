@@ -25,7 +25,7 @@ func run(args []string) int {
 	cfg := runner.DefaultConfig()
 	fs := pflag.NewFlagSet("conformance", pflag.ContinueOnError)
 	fs.StringVar(&cfg.URL, "url", cfg.URL, "server under test (ws:// or wss://); cases use their own paths on it")
-	fs.StringVar(&cfg.Run, "run", "", "run only cases whose \"ID title\" matches this regexp")
+	fs.StringVar(&cfg.Run, "run", "", "run only cases whose ID (or \"ID title\") matches this regexp")
 	fs.BoolVar(&cfg.Browser, "browser", false, "also run the real-browser cases (chromium)")
 	fs.DurationVar(&cfg.PingInterval, "ping-interval", 0, "the server's ping interval (heartbeat cases skipped when 0)")
 	fs.DurationVar(&cfg.PongTimeout, "pong-timeout", 0, "the server's pong timeout (heartbeat cases skipped when 0)")

@@ -104,12 +104,12 @@ func (c Config) Env(logf func(string, ...any)) (*suite.Env, error) {
 	}, nil
 }
 
-// Select returns the cases whose "ID title" matches expr, in order.
+// Select returns the cases whose ID, or "ID title", matches expr, in order.
 func Select(cases []suite.Case, expr string) []suite.Case {
 	re := regexp.MustCompile(expr)
 	var out []suite.Case
 	for _, c := range cases {
-		if re.MatchString(c.ID + " " + c.Title) {
+		if re.MatchString(c.ID) || re.MatchString(c.ID+" "+c.Title) {
 			out = append(out, c)
 		}
 	}

@@ -1,0 +1,138 @@
+package cases_test
+
+import (
+	"context"
+	"net"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wsbench/wsbench/conformance/cases"
+	"github.com/wsbench/wsbench/conformance/rawclient"
+	"github.com/wsbench/wsbench/conformance/report"
+	"github.com/wsbench/wsbench/conformance/runner"
+	"github.com/wsbench/wsbench/conformance/suite"
+	"github.com/wsbench/wsbench/server/chatserver"
+)
+
+// startReference runs the reference server with short heartbeat settings.
+func startReference(t *testing.T) (string, chatserver.Config) {
+	t.Helper()
+	cfg := chatserver.DefaultConfig()
+	cfg.PingInterval = 300 * time.Millisecond
+	cfg.PongTimeout = time.Second
+	cfg.MaxMessage = 1 << 20
+	cfg.MaxConns = 40
+	cfg.Origins = []string{"http://good.example"}
+	cfg.HandshakeTimeout = 500 * time.Millisecond
+	cfg.CloseTimeout = 300 * time.Millisecond
+	cfg.ShutdownGrace = time.Second
+	s, err := chatserver.New(cfg, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ln) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = s.Shutdown(ctx)
+		<-done
+	})
+	return "ws://" + ln.Addr().String() + "/", cfg
+}
+
+func runSuite(t *testing.T, cfg runner.Config) []report.Entry {
+	t.Helper()
+	var out strings.Builder
+	entries, err := runner.Run(context.Background(), cfg, cases.Catalogue(&rawclient.Recorder{}), &out, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log("\n" + out.String())
+	return entries
+}
+
+// TestReferenceServerPasses runs the whole catalogue against the reference
+// server: nothing may fail, and only cases that need something this setup
+// does not give may be skipped.
+func TestReferenceServerPasses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs every case, including 1,000 reconnecting clients")
+	}
+	url, scfg := startReference(t)
+	cfg := runner.DefaultConfig()
+	cfg.URL = url
+	cfg.PingInterval, cfg.PongTimeout = scfg.PingInterval, scfg.PongTimeout
+	cfg.MaxMessage = scfg.MaxMessage
+	cfg.MaxConns = scfg.MaxConns
+	cfg.ForbiddenOrigin = "http://evil.example"
+	cfg.Relaxed = true
+	cfg.Parallel = 8
+	cfg.Timeout = 15 * time.Second
+	entries := runSuite(t, cfg)
+	if len(entries) < 60 {
+		t.Fatalf("ran %d cases; want the whole catalogue", len(entries))
+	}
+	for _, e := range entries {
+		switch e.Result.Verdict {
+		case suite.Failed, suite.Skipped:
+			t.Errorf("%s", report.Line(e))
+		}
+	}
+}
+
+// TestBrokenServersFail runs the cases a deliberately broken server must
+// fail, and checks that they do.
+func TestBrokenServersFail(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		broken   broken
+		maxMsg   int64
+		run      string
+		mustFail []string
+	}{
+		{"no UTF-8 validation", broken{skipUTF8: true}, 0, `^(PV-07|PV-08|MS-01)$`, []string{"PV-07", "PV-08"}},
+		{"no close echo", broken{noCloseEcho: true}, 0, `^(CL-01|CL-07)$`, []string{"CL-01", "CL-07"}},
+		{"sends 1005 on the wire", broken{send1005: true}, 0, `^(CL-01|CL-10)$`, []string{"CL-01", "CL-10"}},
+		{"ignores the message limit", broken{ignoreMax: true}, 1000, `^(LM-01|LM-02)$`, []string{"LM-02"}},
+		{"accepts any handshake", broken{lenientHandshake: true}, 0, `^HS-0[1-4]$`, []string{"HS-02", "HS-03", "HS-04"}},
+		{"masks its frames", broken{maskFrames: true}, 0, `^MS-05$`, []string{"MS-05"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.broken.maxMessage = 1 << 20
+			if tc.maxMsg > 0 {
+				tc.broken.maxMessage = int(tc.maxMsg)
+			}
+			url := startBroken(t, tc.broken)
+			cfg := runner.DefaultConfig()
+			cfg.URL, cfg.Run, cfg.MaxMessage, cfg.Timeout = url, tc.run, tc.maxMsg, 6*time.Second
+			entries := runSuite(t, cfg)
+			failed := map[string]bool{}
+			for _, e := range entries {
+				if e.Result.Verdict == suite.Failed {
+					failed[e.Case.ID] = true
+				}
+			}
+			for _, id := range tc.mustFail {
+				if !failed[id] {
+					t.Errorf("%s did not fail against a server that %s", id, tc.name)
+				}
+			}
+			sel := regexp.MustCompile(tc.run)
+			for id := range failed {
+				if !sel.MatchString(id) {
+					t.Errorf("unselected case %s ran", id)
+				}
+			}
+		})
+	}
+}
