@@ -45,6 +45,7 @@ func run(args []string) int {
 		if errors.Is(err, pflag.ErrHelp) {
 			return 0
 		}
+		fmt.Fprintf(os.Stderr, "server: %v\nRun 'server --help' to see the flags.\n", err)
 		return 2
 	}
 	if fs.NArg() > 0 {
