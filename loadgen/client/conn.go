@@ -18,6 +18,25 @@ import (
 // is still read correctly, in several reads.
 const ReadBufferSize = 2048
 
+// KeepFrameBuffer is the largest frame buffer a Conn keeps between writes;
+// larger frames use a pooled buffer.
+const KeepFrameBuffer = 4096
+
+var buffers sync.Pool // of *[]byte
+
+// GetBuffer returns a pooled buffer of at least n bytes; give it back with
+// PutBuffer.
+func GetBuffer(n int) *[]byte {
+	if bp, ok := buffers.Get().(*[]byte); ok && cap(*bp) >= n {
+		return bp
+	}
+	b := make([]byte, n)
+	return &b
+}
+
+// PutBuffer returns a buffer obtained from GetBuffer.
+func PutBuffer(bp *[]byte) { buffers.Put(bp) }
+
 // Conn is one client WebSocket connection.
 type Conn struct {
 	net.Conn
@@ -79,10 +98,19 @@ func (c *Conn) WriteFrame(op ws.OpCode, payload []byte) error {
 	}
 	n := len(payload)
 	need := n + 14
-	if cap(c.scratch) < need {
-		c.scratch = make([]byte, need)
+	var b []byte
+	if need <= KeepFrameBuffer {
+		if cap(c.scratch) < need {
+			c.scratch = make([]byte, need)
+		}
+		b = c.scratch[:need]
+	} else {
+		// Large frames borrow a pooled buffer, so that thousands of
+		// sending connections do not each keep one.
+		bp := GetBuffer(need)
+		defer PutBuffer(bp)
+		b = (*bp)[:need]
 	}
-	b := c.scratch[:need]
 	b[0] = 0x80 | byte(op)
 	h := 2
 	switch {

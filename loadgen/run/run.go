@@ -14,6 +14,7 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/gobwas/ws"
 	"github.com/wsbench/wsbench/loadgen/client"
+	"github.com/wsbench/wsbench/loadgen/payload"
 	"github.com/wsbench/wsbench/loadgen/receive"
 	"github.com/wsbench/wsbench/loadgen/report"
 	"github.com/wsbench/wsbench/loadgen/timetable"
@@ -279,7 +280,7 @@ func (r *runner) broadcast(ctx context.Context, res *Result) (time.Duration, err
 // from the intended time.
 func (r *runner) send(ctx context.Context, m *member, id int, w *receive.Window) {
 	tt := w.Table
-	buf := make([]byte, r.cfg.Size)
+	var buf []byte // small payloads: one buffer per sender, allocated on first use
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	var prevEnd time.Time
@@ -307,8 +308,8 @@ func (r *runner) send(ctx context.Context, m *member, id int, w *receive.Window)
 			}
 			r.recordLag(now.Sub(due), now.Sub(ready))
 		}
-		_ = encode(buf, w.RunID, id, seq, due.UnixNano())
-		if err := m.conn.WriteFrame(ws.OpBinary, buf); err != nil {
+		err := r.write(m.conn, &buf, w.RunID, id, seq, due.UnixNano())
+		if err != nil {
 			r.sendErrs.Add(1)
 			return
 		}
@@ -318,6 +319,27 @@ func (r *runner) send(ctx context.Context, m *member, id int, w *receive.Window)
 			r.sentWin.Add(1)
 		}
 	}
+}
+
+// write encodes and sends one broadcast. Payloads up to
+// client.KeepFrameBuffer live in the sender's own buffer; larger ones in a
+// pooled buffer, so memory does not grow with senders × size.
+func (r *runner) write(c *client.Conn, own *[]byte, run uint64, id int, seq uint64, intended int64) error {
+	size := r.cfg.Size
+	var buf []byte
+	if size <= client.KeepFrameBuffer {
+		if *own == nil {
+			*own = make([]byte, size)
+		}
+		buf = *own
+	} else {
+		bp := client.GetBuffer(size)
+		defer client.PutBuffer(bp)
+		buf = (*bp)[:size]
+		clear(buf[payload.HeaderLen:])
+	}
+	_ = encode(buf, run, id, seq, intended)
+	return c.WriteFrame(ws.OpBinary, buf)
 }
 
 // recordLag records a measured send's lateness against the timetable and

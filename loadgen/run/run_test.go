@@ -200,3 +200,19 @@ func TestDroppedReceiverIsExcluded(t *testing.T) {
 		t.Errorf("warnings %q; want one about the dropped connection", rep.Generator.Warnings)
 	}
 }
+
+// TestLargeMessages sends 70,000-byte messages (64-bit frame lengths,
+// pooled send buffers) and expects every one delivered.
+func TestLargeMessages(t *testing.T) {
+	t.Parallel()
+	cfg := smallConfig(startRelay(t, &relaytest.Relay{}))
+	cfg.Size = 70_000
+	cfg.Rate = 20
+	rep, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if m := rep.Messages; m.Sent != 20 || m.Expected != 100 || m.Delivered != 100 || m.Lost != 0 || m.Foreign != 0 {
+		t.Errorf("messages = %+v; want 20 sent, 100 delivered, none lost or foreign", m)
+	}
+}
