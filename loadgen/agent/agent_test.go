@@ -197,3 +197,94 @@ func TestMainUsage(t *testing.T) {
 		})
 	}
 }
+
+// startNode starts a chat server joined to the bus at natsURL.
+func startNode(t *testing.T, natsURL string) string {
+	t.Helper()
+	cfg := chatserver.DefaultConfig()
+	cfg.PingInterval, cfg.PongTimeout = 0, 0
+	srv, err := chatserver.New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	node, err := cluster.Join(cluster.Config{URL: natsURL}, srv, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.SetFanout(node)
+	ln, err := cluster.ListenReusePort("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+		<-done
+		_ = node.Close()
+	})
+	return "ws://" + ln.Addr().String() + "/agents"
+}
+
+// TestAgentsAcrossNodes: agent 0 sends and receives on node A, agent 1
+// only receives on node B (every message crossing NATS): nothing is lost
+// and each part's latency covers one path.
+func TestAgentsAcrossNodes(t *testing.T) {
+	bus, err := cluster.StartNATS("127.0.0.1:0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(bus.Shutdown)
+	a, b := startNode(t, bus.ClientURL()), startNode(t, bus.ClientURL())
+	startAgents(t, bus.ClientURL(), 2)
+	f := &Flags{Agents: 2, NATS: bus.ClientURL(), URLs: []string{a, b}, SenderAgents: 1}
+	cfg := run.Config{
+		URL: a, Clients: 10, Senders: 4, Rate: 50, Size: 64,
+		Duration: 1 * time.Second, Warmup: 200 * time.Millisecond, Drain: 2 * time.Second,
+		ConnectTimeout: 5 * time.Second, MaxSendLag: time.Second,
+	}
+	rep, err := f.Run(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := f.Outcome.Parts
+	if parts[0].Config.Senders != 4 || parts[1].Config.Senders != 0 {
+		t.Errorf("senders per agent = %d, %d; want 4, 0", parts[0].Config.Senders, parts[1].Config.Senders)
+	}
+	if rep.Messages.Sent != 50 || rep.Messages.Lost != 0 || rep.Messages.Delivered != 50*10 {
+		t.Errorf("messages %+v; want 50 sent, 500 delivered, 0 lost", rep.Messages)
+	}
+	if parts[1].LatencyMs.Count != 50*5 {
+		t.Errorf("agent on node B recorded %d latencies; want %d (all across NATS)", parts[1].LatencyMs.Count, 50*5)
+	}
+	t.Logf("local p50 %.3f ms p99 %.3f ms; across NATS p50 %.3f ms p99 %.3f ms",
+		parts[0].LatencyMs.P50, parts[0].LatencyMs.P99, parts[1].LatencyMs.P50, parts[1].LatencyMs.P99)
+}
+
+func TestFlagsValidate(t *testing.T) {
+	t.Parallel()
+	cfg := run.Config{Clients: 4}
+	for _, tc := range []struct {
+		name string
+		f    Flags
+		ok   bool
+	}{
+		{"off", Flags{}, true},
+		{"on", Flags{Agents: 2, NATS: "nats://h:4222"}, true},
+		{"nats without agents", Flags{NATS: "nats://h:4222"}, false},
+		{"agents without nats", Flags{Agents: 2}, false},
+		{"too many agents", Flags{Agents: 5, NATS: "nats://h:4222"}, false},
+		{"sender agents", Flags{Agents: 2, NATS: "nats://h:4222", SenderAgents: 3}, false},
+		{"bad url", Flags{Agents: 2, NATS: "nats://h:4222", URLs: []string{"http://x/"}}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			err := tc.f.Validate(cfg)
+			if (err == nil) != tc.ok || (err != nil && !errors.Is(err, run.ErrUsage)) {
+				t.Errorf("Validate(%+v) = %v; want ok=%v (usage error otherwise)", tc.f, err, tc.ok)
+			}
+		})
+	}
+}

@@ -40,6 +40,13 @@ type Controller struct {
 	Agents       int           // how many agents share the run
 	DiscoverWait time.Duration // wait this long for enough idle agents; 0 = DefaultDiscoverWait
 	Log          io.Writer     // progress; nil = none
+	// URLs, when set, replace the run's URL: agent i loads URLs[i%len]
+	// (for example one server node each). The report keeps cfg.URL.
+	URLs []string
+	// SenderAgents puts every sender on the first SenderAgents agents
+	// (0 = spread over all), so that the other agents only receive: their
+	// reports then show the latency of one path (e.g. across nodes).
+	SenderAgents int
 }
 
 // Outcome is a controller run: the merged report, each agent's report and
@@ -133,6 +140,14 @@ func (c *Controller) Run(ctx context.Context, cfg run.Config) (*Outcome, error) 
 		return nil, err
 	}
 	clients, sends := procs.Split(cfg.Clients, len(hellos)), procs.Split(senders, len(hellos))
+	if k := c.SenderAgents; k > 0 && k < len(hellos) {
+		sends = append(procs.Split(senders, k), make([]int, len(hellos)-k)...)
+		for i := range k {
+			if sends[i] > clients[i] {
+				return nil, fmt.Errorf("%w: --sender-agents %d: %d senders do not fit in %d clients per agent", run.ErrUsage, k, senders, clients[i])
+			}
+		}
+	}
 	cb, sb := 0, 0
 	for i, h := range hellos {
 		spec := procs.Spec{
@@ -143,6 +158,9 @@ func (c *Controller) Run(ctx context.Context, cfg run.Config) (*Outcome, error) 
 		}
 		if sends[i] == 0 {
 			spec.Senders = -1
+		}
+		if len(c.URLs) > 0 {
+			spec.URL = c.URLs[i%len(c.URLs)]
 		}
 		for _, ip := range cfg.SourceIPs {
 			spec.SourceIPs = append(spec.SourceIPs, ip.String())
