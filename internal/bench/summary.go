@@ -13,7 +13,7 @@ func Summary(res Results, cfg Config, charts []Chart) string {
 	m := res.Machine
 	fmt.Fprintf(&b, "# wsbench results: %s, %s\n\n", m.Host, m.Started.Format(time.RFC3339))
 	fmt.Fprintf(&b, "%s, %d cores, Linux %s, %s, Node %s, commit %s.  \n", m.CPUModel, m.Cores, m.Kernel, m.Go, m.Node, m.Commit)
-	fmt.Fprintf(&b, "CPU split: %s.  \n", m.Split)
+	fmt.Fprintf(&b, "CPU split: %s.\n\n", m.Split)
 	b.WriteString("Columns: *loadgen CPU* is the loadgen's CPU time over the run's wall time (near 100 %: the generator's core was the limit); *send lag* the loadgen's largest delay behind its timetable; *other load* the busy share of the server's or loadgen's CPU taken by other processes during the run (a shared machine: above ~20 % the run is noisy).\n\n")
 	fmt.Fprintf(&b, "Each run starts a fresh server on 127.0.0.1; the loadgen sends binary broadcasts on a fixed timetable (open model) and measures latency from the intended send time. Shared machine: treat differences under ~10 %% as noise unless repeated (--repeat).\n\n")
 	if cfg.QuietWait > 0 {
@@ -22,6 +22,9 @@ func Summary(res Results, cfg Config, charts []Chart) string {
 			waited += r.QuietWaitS
 		}
 		fmt.Fprintf(&b, "Each step first waited up to %s for other processes to use under %.0f %% of either CPU (%.0f s of waiting in all).\n\n", cfg.QuietWait, 100*cfg.QuietBelow, waited)
+	}
+	if noisy, total := noisyRuns(res); noisy > 0 {
+		fmt.Fprintf(&b, "**Noisy machine**: in %d of %d runs other processes took over 30 %% of the server's or the loadgen's CPU (column *other load*). Latency tails and capacities here are pessimistic for both servers; rerun on a quiet machine before quoting absolute numbers.\n\n", noisy, total)
 	}
 	if res.Aborted != "" {
 		fmt.Fprintf(&b, "**The bench stopped early: %s.** The tables hold what was measured before.\n\n", res.Aborted)
@@ -40,11 +43,20 @@ func Summary(res Results, cfg Config, charts []Chart) string {
 					why += " (the loadgen was saturated or fell behind its timetable there: the server may carry more)"
 				}
 			}
+			capacity, rate, p99 := si(c.DeliveriesPerS), fmtRate(c.BestRate), ms(c.P99Ms)
+			if c.BestRate == 0 {
+				capacity, rate, p99 = "< "+si(c.FailedRate*float64(c.Clients)), "–", "–"
+			}
 			fmt.Fprintf(&b, "| %s | %d | %d B | **%s** | %s | %s | %s | %s | %d | %s |\n",
-				c.Server, c.Clients, c.Size, si(c.DeliveriesPerS), fmtRate(c.BestRate), ms(c.P99Ms), fail, why, c.Steps, c.Limit)
+				c.Server, c.Clients, c.Size, capacity, rate, p99, fail, why, c.Steps, c.Limit)
 		}
-		if o, n := capOf(res, Ours), capOf(res, Node); o != nil && n != nil && n.DeliveriesPerS > 0 {
-			fmt.Fprintf(&b, "\nours / node capacity: **%.1f×** (aim: ≥ 5×)\n", o.DeliveriesPerS/n.DeliveriesPerS)
+		if o, n := capOf(res, Ours), capOf(res, Node); o != nil && n != nil {
+			switch {
+			case n.DeliveriesPerS > 0:
+				fmt.Fprintf(&b, "\nours / node capacity: **%.1f×** (aim: ≥ 5×)\n", o.DeliveriesPerS/n.DeliveriesPerS)
+			case o.DeliveriesPerS > 0:
+				b.WriteString("\nours / node capacity: node passed no step, so no ratio (aim: ≥ 5×)\n")
+			}
 		}
 		b.WriteString("\n")
 	}
@@ -157,4 +169,16 @@ func firstLines(s string, n int) string {
 		lines = lines[:n]
 	}
 	return strings.Join(lines, "")
+}
+
+// noisyRuns counts runs in which other processes took over 30 % of a
+// measured CPU.
+func noisyRuns(res Results) (noisy, total int) {
+	for _, r := range res.Runs {
+		total++
+		if r.OtherLoad() > 0.3 {
+			noisy++
+		}
+	}
+	return noisy, total
 }
