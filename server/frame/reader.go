@@ -69,7 +69,7 @@ func (r *Reader) ReadMessage() (ws.OpCode, []byte, error) {
 		}
 		if h.OpCode.IsControl() {
 			p := r.ctrl[:h.Length]
-			if err := r.readPayload(p, h.Mask, nil); err != nil {
+			if err := r.readPayload(p, h.Mask); err != nil {
 				return 0, nil, err
 			}
 			return h.OpCode, p, nil
@@ -84,23 +84,15 @@ func (r *Reader) ReadMessage() (ws.OpCode, []byte, error) {
 			r.utf8.Reset()
 			r.buf = bufPool.Get().(*[]byte)
 		}
-		have := int64(len(*r.buf))
-		if r.max > 0 && h.Length > r.max-have {
+		if r.max > 0 && h.Length > r.max-int64(len(*r.buf)) {
 			r.inMsg = false
 			return 0, nil, errTooBig
 		}
-		n := int(have + h.Length)
-		if n > cap(*r.buf) {
-			nb := make([]byte, have, n)
-			copy(nb, *r.buf)
-			*r.buf = nb
-		}
-		*r.buf = (*r.buf)[:n]
 		var v *UTF8
 		if r.op == ws.OpText {
 			v = &r.utf8
 		}
-		if err := r.readPayload((*r.buf)[have:], h.Mask, v); err != nil {
+		if err := r.readData(h, v); err != nil {
 			r.inMsg = false
 			return 0, nil, err
 		}
@@ -168,17 +160,50 @@ func (r *Reader) readHeader() (ws.Header, error) {
 	return h, nil
 }
 
-// readPayload fills p from the stream, unmasking and (when v is set)
-// validating each chunk as soon as it arrives.
-func (r *Reader) readPayload(p []byte, mask [4]byte, v *UTF8) error {
+// readData appends the payload of data frame h to the message buffer. The
+// buffer grows with the bytes that actually arrive (at most doubling), not
+// with the length the header claims, so a peer cannot make the server
+// allocate memory it has not sent.
+func (r *Reader) readData(h ws.Header, v *UTF8) error {
+	for off := int64(0); off < h.Length; {
+		b := *r.buf
+		if len(b) == cap(b) {
+			grow := min(int64(max(cap(b), 4096)), h.Length-off)
+			nb := make([]byte, len(b), int64(len(b))+grow)
+			copy(nb, b)
+			b = nb
+		}
+		end := int64(len(b)) + min(h.Length-off, int64(cap(b)-len(b)))
+		n, err := r.r.Read(b[len(b):end])
+		if n > 0 {
+			seg := b[len(b) : len(b)+n]
+			ws.Cipher(seg, h.Mask, int(off))
+			b = b[:len(b)+n]
+			off += int64(n)
+			if v != nil && !v.Write(seg) {
+				*r.buf = b
+				return errBadUTF8
+			}
+		}
+		*r.buf = b
+		if err != nil {
+			if off == h.Length {
+				break
+			}
+			return unexpected(err)
+		}
+	}
+	return nil
+}
+
+// readPayload fills the control frame payload p from the stream, unmasking
+// it.
+func (r *Reader) readPayload(p []byte, mask [4]byte) error {
 	off := 0
 	for off < len(p) {
 		n, err := r.r.Read(p[off:])
 		if n > 0 {
 			ws.Cipher(p[off:off+n], mask, off)
-			if v != nil && !v.Write(p[off:off+n]) {
-				return errBadUTF8
-			}
 			off += n
 		}
 		if err != nil {

@@ -230,3 +230,22 @@ func sizeName(n int) string {
 	}
 	return fmt.Sprintf("%dB", n)
 }
+
+// TestReaderGrowsWithData: a header that claims a large (allowed) payload
+// makes the reader allocate only for the bytes that arrive.
+func TestReaderGrowsWithData(t *testing.T) {
+	t.Parallel()
+	full := clientFrame(true, 0, ws.OpBinary, make([]byte, 1<<20))
+	r := NewReader(bytes.NewReader(full[:14+100]), 10<<20) // header + 100 bytes, then EOF
+	if _, _, err := r.ReadMessage(); err != io.ErrUnexpectedEOF {
+		t.Fatalf("err = %v; want io.ErrUnexpectedEOF", err)
+	}
+	if c := cap(*r.buf); c > 8192 {
+		t.Fatalf("buffer capacity %d after 100 bytes of a 1 MiB frame; want it to follow the data", c)
+	}
+	// The whole frame still reads correctly.
+	r = NewReader(bytes.NewReader(full), 10<<20)
+	if op, p, err := r.ReadMessage(); err != nil || op != ws.OpBinary || len(p) != 1<<20 {
+		t.Fatalf("ReadMessage = %v, %d bytes, %v", op, len(p), err)
+	}
+}
