@@ -74,7 +74,7 @@ func newRunFlags() (*pflag.FlagSet, *runFlags) {
 	fs.StringVar(&f.interval, "interval-log", "", "write one JSON line per second (connected, sent, delivered, p50/p99/max) here")
 	fs.DurationVar(&f.thresholds.MaxP99, "max-p99", 0, "exit 1 when the delivery latency p99 exceeds this (0 = off)")
 	fs.Var(&f.loss, "max-loss", "exit 1 when lost/expected exceeds this: a fraction (0.001) or a percentage (0.1%)")
-	fs.BoolVarP(&f.quiet, "quiet", "q", false, "no progress lines on stderr")
+	fs.BoolVarP(&f.quiet, "quiet", "q", false, "no progress lines on stderr (warnings are still printed)")
 	return fs, f
 }
 
@@ -97,6 +97,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg := f.cfg
 	cfg.SourceIPs = f.sources
 	f.thresholds.MaxLoss, f.thresholds.LossSet = f.loss.Fraction, f.loss.Given
+	cfg.Log = stderr // warnings even with --quiet
 	if !f.quiet {
 		cfg.Progress = stderr
 	}

@@ -91,7 +91,8 @@ func Split(n, parts int) []int {
 
 // Run runs cfg over procs worker processes made by command (each must run
 // WorkerMain) and returns the merged report. Progress lines of worker 0
-// and every worker's warnings go to cfg.Progress.
+// go to cfg.Progress, every worker's warnings to cfg.Log (or
+// cfg.Progress when Log is nil).
 func Run(ctx context.Context, cfg run.Config, procs int, command func() *exec.Cmd) (*report.Report, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -109,11 +110,15 @@ func Run(ctx context.Context, cfg run.Config, procs int, command func() *exec.Cm
 		_, _ = rand.Read(b[:])
 		runID = binary.LittleEndian.Uint64(b[:])
 	}
+	logw := cfg.Log
+	if logw == nil {
+		logw = cfg.Progress
+	}
 	var warnings []string
 	if _, w := client.Capacity(cfg.Clients, 1<<62, cfg.SourceIPs); len(w) > 0 {
 		warnings = append(warnings, w...)
 		for _, x := range w {
-			logf(cfg.Progress, "warning: %s", x)
+			logf(logw, "warning: %s", x)
 		}
 	}
 	clients, sends := Split(cfg.Clients, procs), Split(senders, procs)
@@ -124,7 +129,7 @@ func Run(ctx context.Context, cfg run.Config, procs int, command func() *exec.Cm
 			URL: cfg.URL, Clients: clients[i], Senders: sends[i], Rate: cfg.Rate, Size: cfg.Size,
 			Duration: cfg.Duration, Warmup: cfg.Warmup, Drain: cfg.Drain, Ramp: cfg.Ramp / float64(procs),
 			ConnectTimeout: cfg.ConnectTimeout, MaxSendLag: cfg.MaxSendLag,
-			RunID: runID, SenderBase: sb, ClientBase: cb, TotalSenders: senders, Progress: i == 0,
+			RunID: runID, SenderBase: sb, ClientBase: cb, TotalSenders: senders, Progress: i == 0 && cfg.Progress != nil,
 		}
 		if sends[i] == 0 {
 			// A worker without senders must not default to "all clients".
@@ -135,7 +140,7 @@ func Run(ctx context.Context, cfg run.Config, procs int, command func() *exec.Cm
 		}
 		cb += clients[i]
 		sb += sends[i]
-		w, err := startWorker(ctx, command(), spec, cfg.Progress, i)
+		w, err := startWorker(ctx, command(), spec, logw, i)
 		if err != nil {
 			for _, s := range workers[:i] {
 				s.kill()
@@ -149,7 +154,7 @@ func Run(ctx context.Context, cfg run.Config, procs int, command func() *exec.Cm
 	for i, w := range workers {
 		n, err := w.ready()
 		if err != nil {
-			logf(cfg.Progress, "worker %d: %v", i, err)
+			logf(logw, "worker %d: %v", i, err)
 		}
 		total += n
 	}

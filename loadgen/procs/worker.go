@@ -46,6 +46,7 @@ func WorkerMain(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer) 
 		cfg.SenderBase = spec.TotalSenders // owns no sender ids
 		cfg.NoSenders = true
 	}
+	cfg.Log = stderr // forwarded by the coordinator
 	if spec.Progress {
 		cfg.Progress = stderr
 	}

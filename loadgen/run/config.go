@@ -49,6 +49,9 @@ type Config struct {
 
 	// Progress receives a status line every second; nil = none.
 	Progress io.Writer
+	// Log receives warnings (fd or port limits, failed connections) as
+	// they happen; nil = Progress.
+	Log io.Writer
 	// IntervalLog receives one JSON object per second; nil = none.
 	IntervalLog io.Writer
 

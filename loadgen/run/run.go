@@ -391,7 +391,11 @@ func (r *runner) closeAll() {
 }
 
 func (r *runner) logf(format string, a ...any) {
-	if r.cfg.Progress != nil {
-		fmt.Fprintf(r.cfg.Progress, format+"\n", a...)
+	w := r.cfg.Log
+	if w == nil {
+		w = r.cfg.Progress
+	}
+	if w != nil {
+		fmt.Fprintf(w, format+"\n", a...)
 	}
 }
