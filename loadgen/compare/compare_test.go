@@ -141,7 +141,7 @@ func TestMainExitCodes(t *testing.T) {
 	other := base
 	other.clients = 5
 	writeReport(t, filepath.Join(dir, "otherdir", "x.json"), other.report(t))
-	if err := os.WriteFile(filepath.Join(dir, "newrep", "runs.json"), []byte(`{"runs":[]}`), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "newrep", "runs.json"), []byte(`{"runs":[],"config":{"clients":[100,1000]}}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "garbage.json"), []byte(`not json`), 0o644); err != nil {

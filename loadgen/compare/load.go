@@ -1,6 +1,7 @@
 package compare
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -89,10 +90,10 @@ func Load(path string) ([]Entry, error) {
 		if d.IsDir() || !strings.HasSuffix(p, ".json") {
 			return nil
 		}
-		r, err := report.ReadFile(p)
-		if errors.Is(err, report.ErrNotReport) {
+		if !isReport(p) {
 			return nil
 		}
+		r, err := report.ReadFile(p)
 		if err != nil {
 			return err
 		}
@@ -120,6 +121,22 @@ func Load(path string) ([]Entry, error) {
 		return out[i].Path < out[j].Path
 	})
 	return out, nil
+}
+
+// isReport reports whether the JSON file at path says it is a loadgen
+// report (its "tool" field), so that other JSON in a results directory —
+// the bench's runs.json, abuse or soak results — is skipped, whatever its
+// shape.
+func isReport(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	var head struct {
+		Tool string `json:"tool"`
+	}
+	return json.NewDecoder(f).Decode(&head) == nil && head.Tool == report.Tool
 }
 
 // Pair is the reports of one key on both sides; Old or New is empty when the
