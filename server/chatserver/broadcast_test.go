@@ -124,7 +124,7 @@ func TestAppHeartbeat(t *testing.T) {
 func TestSlowConsumer(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, func(c *Config) { c.SendQueue = 4; c.WriteTimeout = 10 * time.Second })
-	const fast, msgs, size = 2, 300, 60 << 10
+	const fast, maxMsgs, size = 2, 3000, 60 << 10
 	slow := dial(t, s, "/slow")
 	var readers []*client
 	for range fast {
@@ -135,8 +135,13 @@ func TestSlowConsumer(t *testing.T) {
 
 	// Lockstep: the next message is sent when every fast member has the
 	// previous one, so only the member that stopped reading falls behind.
+	// Send until the stalled member's socket buffers are full and its queue
+	// overflows (how much the kernel buffers depends on its settings).
 	payload := make([]byte, size)
-	for n := range msgs {
+	for n := 0; metric(t, s, `wsbench_slow_consumer_closes_total{reason="queue"}`) == 0; n++ {
+		if n == maxMsgs {
+			t.Fatalf("no slow consumer close after %d messages of %d bytes", n, size)
+		}
 		payload[0] = byte(n)
 		sender.write(masked(true, 0, ws.OpBinary, payload))
 		for i, c := range append(readers, sender) {

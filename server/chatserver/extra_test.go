@@ -104,12 +104,15 @@ func TestPushInterval(t *testing.T) {
 func TestWriteDeadlineSlowConsumer(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, func(c *Config) { c.SendQueue = 100000; c.WriteTimeout = 300 * time.Millisecond })
-	const msgs, size = 400, 60 << 10
+	const maxMsgs, size = 3000, 60 << 10
 	stuck := dial(t, s, "/wd")
 	sender := dial(t, s, "/wd")
 	waitMembers(t, s, "/wd", 2)
 	payload := make([]byte, size)
-	for n := range msgs {
+	for n := 0; metric(t, s, `wsbench_slow_consumer_closes_total{reason="deadline"}`) == 0; n++ {
+		if n == maxMsgs {
+			t.Fatalf("no write-deadline close after %d messages of %d bytes", n, size)
+		}
 		payload[0] = byte(n)
 		sender.write(masked(true, 0, ws.OpBinary, payload))
 		f, err := sender.readData(10 * time.Second)
