@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/spf13/pflag"
+	"github.com/wsbench/wsbench/conformance/browser"
 	"github.com/wsbench/wsbench/conformance/cases"
 	"github.com/wsbench/wsbench/conformance/rawclient"
 	"github.com/wsbench/wsbench/conformance/runner"
@@ -56,7 +57,12 @@ func run(args []string) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	entries, err := runner.Run(ctx, cfg, catalogue(cfg.Browser), os.Stdout, nil)
+	entries, err := runner.Run(ctx, cfg, catalogue(cfg.Browser || cfg.List), os.Stdout, nil)
+	if cfg.Browser {
+		if cerr := browser.Close(); cerr != nil {
+			fmt.Fprintln(os.Stderr, "conformance: closing the browser:", cerr)
+		}
+	}
 	switch {
 	case errors.Is(err, runner.ErrUsage):
 		fmt.Fprintln(os.Stderr, "conformance:", err)
@@ -73,11 +79,12 @@ func run(args []string) int {
 	return 0
 }
 
-// catalogue is every case the command knows.
-func catalogue(browser bool) []suite.Case {
+// catalogue is every case the command knows; the real-browser cases only
+// when withBrowser (--browser, or --list to show the whole catalogue).
+func catalogue(withBrowser bool) []suite.Case {
 	all := cases.Catalogue(&rawclient.Recorder{})
-	// TODO(browser): append browser.Cases() once conformance/browser exists
-	// (the browser cases read env.Browser and skip themselves when false).
-	_ = browser
+	if withBrowser {
+		all = append(all, browser.Cases()...)
+	}
 	return all
 }

@@ -59,7 +59,7 @@ func Detail(r suite.Result) string {
 
 // Line formats one case as printed: "ID  VERDICT  title  [detail]".
 func Line(e Entry) string {
-	s := fmt.Sprintf("%-6s  %-13s  %s", e.Case.ID, e.Result.Verdict, e.Case.Title)
+	s := fmt.Sprintf("%-8s  %-13s  %s", e.Case.ID, e.Result.Verdict, e.Case.Title)
 	if d := Detail(e.Result); d != "" {
 		s += "  [" + d + "]"
 	}

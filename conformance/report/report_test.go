@@ -41,7 +41,7 @@ func TestWriteText(t *testing.T) {
 	if len(lines) != 6 {
 		t.Fatalf("%d lines; want 6:\n%s", len(lines), b.String())
 	}
-	if !strings.HasPrefix(lines[4], "CL-10   FAILED") || !strings.Contains(lines[4], "expected no 1005; observed CL-01 got 1005") {
+	if !strings.HasPrefix(lines[4], "CL-10     FAILED") || !strings.Contains(lines[4], "expected no 1005; observed CL-01 got 1005") {
 		t.Errorf("failed line = %q", lines[4])
 	}
 	if lines[5] != "3 passed, 1 failed, 1 skipped" {

@@ -119,7 +119,7 @@ func Select(cases []suite.Case, expr string) []suite.Case {
 // List prints the catalogue: id, group, ref, title.
 func List(w io.Writer, cases []suite.Case) error {
 	for _, c := range cases {
-		if _, err := fmt.Fprintf(w, "%-6s  %-10s  %-26s  %s\n", c.ID, c.Group, c.Ref, c.Title); err != nil {
+		if _, err := fmt.Fprintf(w, "%-8s  %-10s  %-26s  %s\n", c.ID, c.Group, c.Ref, c.Title); err != nil {
 			return err
 		}
 	}
