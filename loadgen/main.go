@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/wsbench/wsbench/loadgen/agent"
 	"github.com/wsbench/wsbench/loadgen/cli"
 	"github.com/wsbench/wsbench/loadgen/compare"
 	"github.com/wsbench/wsbench/loadgen/plot"
@@ -42,6 +43,8 @@ func dispatch(args []string) int {
 		return cli.Run(ctx, []string{"--help"}, os.Stdout, os.Stderr)
 	case "merge":
 		return cli.Merge(rest, os.Stdout, os.Stderr)
+	case "agent":
+		return agent.Main(ctx, rest, os.Stdout, os.Stderr)
 	case "worker": // hidden: started by --procs
 		return procs.WorkerMain(ctx, os.Stdin, os.Stdout, os.Stderr)
 	case "compare":
@@ -49,7 +52,7 @@ func dispatch(args []string) int {
 	case "plot":
 		return plot.Main(rest, os.Stdout, os.Stderr)
 	default:
-		fmt.Fprintf(os.Stderr, "loadgen: unknown subcommand %q; use run (default), merge, compare or plot, or --help\n", sub)
+		fmt.Fprintf(os.Stderr, "loadgen: unknown subcommand %q; use run (default), merge, compare, plot or agent, or --help\n", sub)
 		return cli.ExitUsage
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 
 	"github.com/spf13/pflag"
+	"github.com/wsbench/wsbench/loadgen/agent"
 	"github.com/wsbench/wsbench/loadgen/client"
 	"github.com/wsbench/wsbench/loadgen/procs"
 	"github.com/wsbench/wsbench/loadgen/report"
@@ -21,6 +22,7 @@ usage: loadgen [run] --url ws://HOST:PORT/ROOM [flags]
        loadgen merge REPORT.json… -o OUT.json    merge reports of simultaneous runs
        loadgen compare OLD NEW                    compare reports (exit 1 on regression)
        loadgen plot REPORT.json… -o FILE.png      latency percentile curves
+       loadgen agent --nats nats://HOST:PORT     wait for runs handed out by --agents
 
 Opens --clients connections (--ramp per second), then --senders of them
 broadcast --rate messages per second in total on a fixed timetable; every
@@ -48,6 +50,7 @@ type runFlags struct {
 	quiet      bool
 	thresholds run.Thresholds
 	loss       Loss
+	agents     *agent.Flags
 }
 
 func newRunFlags() (*pflag.FlagSet, *runFlags) {
@@ -74,6 +77,7 @@ func newRunFlags() (*pflag.FlagSet, *runFlags) {
 	fs.StringVar(&f.interval, "interval-log", "", "write one JSON line per second (connected, sent, delivered, p50/p99/max) here")
 	fs.DurationVar(&f.thresholds.MaxP99, "max-p99", 0, "exit 1 when the delivery latency p99 exceeds this (0 = off)")
 	fs.Var(&f.loss, "max-loss", "exit 1 when lost/expected exceeds this: a fraction (0.001) or a percentage (0.1%)")
+	f.agents = agent.AddFlags(fs)
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "no progress lines on stderr (warnings are still printed)")
 	return fs, f
 }
@@ -109,6 +113,14 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "loadgen: --procs %d: want 1 up to min(--clients, 64)\n", f.procs)
 		return ExitUsage
 	}
+	if err := f.agents.Validate(cfg); err != nil {
+		fmt.Fprintf(stderr, "loadgen: %v\n", err)
+		return ExitUsage
+	}
+	if f.agents.Enabled() && f.procs > 1 {
+		fmt.Fprintf(stderr, "loadgen: use either --procs (this machine) or --agents (agents elsewhere), not both; run each agent with its own share instead\n")
+		return ExitUsage
+	}
 	if f.interval != "" {
 		file, err := os.Create(f.interval)
 		if err != nil {
@@ -121,14 +133,17 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	var rep *report.Report
 	var err error
-	if f.procs > 1 {
+	switch {
+	case f.agents.Enabled():
+		rep, err = f.agents.Run(ctx, cfg, stderr)
+	case f.procs > 1:
 		exe, xerr := os.Executable()
 		if xerr != nil {
 			fmt.Fprintf(stderr, "loadgen: --procs needs its own executable: %v\n", xerr)
 			return ExitUsage
 		}
 		rep, err = procs.Run(ctx, cfg, f.procs, func() *exec.Cmd { return exec.Command(exe, "worker") })
-	} else {
+	default:
 		rep, err = run.Run(ctx, cfg)
 	}
 	switch {
