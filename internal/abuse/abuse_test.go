@@ -178,7 +178,7 @@ func TestRunScenarios(t *testing.T) {
 			t.Errorf("%s: server down: %v", s.Name, s.Failures)
 		}
 		if len(s.Outcome.Failures) > 0 {
-			t.Errorf("%s: %v (codes %v)", s.Name, s.Outcome.Failures, s.Outcome.Codes)
+			t.Errorf("%s: %v (codes %v, facts %v)", s.Name, s.Outcome.Failures, s.Outcome.Codes, s.Outcome.Facts)
 		}
 		if s.Probe.Received == 0 {
 			t.Errorf("%s: the probe received nothing", s.Name)

@@ -20,6 +20,7 @@ const (
 	DefaultMaxCut        = 64 << 20
 	DefaultPingRate      = 2000
 	DefaultStormClients  = 5000
+	DefaultPartialConns  = 5000
 )
 
 // Config is one abuse run. Start from DefaultConfig.
@@ -37,6 +38,7 @@ type Config struct {
 	MaxCut        int64         // the 1 GiB message must be cut before this many bytes were accepted
 	PingRate      int           // ping-flood: pings per second per connection (0: as fast as possible)
 	StormClients  int           // reconnect-storm: clients of the restarted in-process server
+	PartialConns  int           // partial-messages: connections holding an unfinished 64 KiB frame
 	Probe         ProbeConfig   // the standard probe (its own room)
 	RoomProbe     ProbeConfig   // the probe of the slow-room scenarios (slow clients join its room)
 }
@@ -54,6 +56,7 @@ func DefaultConfig() Config {
 		MaxCut:        DefaultMaxCut,
 		PingRate:      DefaultPingRate,
 		StormClients:  DefaultStormClients,
+		PartialConns:  DefaultPartialConns,
 		Probe:         ProbeConfig{Room: "/abuse-probe", Clients: 8, Senders: 4, Rate: 100, Size: 128},
 		RoomProbe:     ProbeConfig{Room: "/abuse-room", Clients: 90, Senders: 6, Rate: 200, Size: 1024},
 	}
@@ -95,6 +98,9 @@ func (c Config) Validate() error {
 	}
 	if c.PingRate < 0 || (c.PingRate > 0 && c.PingRate < 100) {
 		errs = append(errs, fmt.Errorf("--ping-rate %d must be 0 (as fast as possible) or at least 100 per second", c.PingRate))
+	}
+	if c.PartialConns < 1 || c.PartialConns > 15000 {
+		errs = append(errs, fmt.Errorf("--partial-conns %d must be between 1 and 15000", c.PartialConns))
 	}
 	if c.StormClients < 1 || c.StormClients > 8000 {
 		errs = append(errs, fmt.Errorf("--storm-clients %d must be between 1 and 8000 (clients and their server share this process)", c.StormClients))

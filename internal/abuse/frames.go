@@ -177,19 +177,17 @@ var invalidPayloads = [][]struct {
 func invalidUTF8(ctx context.Context, e *env) Outcome {
 	out := newOutcome()
 	d := e.dialer(5)
-	ctx, cancel := context.WithTimeout(ctx, e.cfg.Window)
+	wctx, cancel := context.WithTimeout(ctx, e.cfg.Window)
 	defer cancel()
 	var c counter
 	var n atomic.Int64
 	var firstErr atomic.Value
-	parallel(ctx, 3000, 16, func(i int) {
+	parallel(wctx, 3000, 16, func(i int) {
 		rc, err := d.ws(ctx, "/abuse-utf8")
 		if err != nil {
-			if ctx.Err() == nil {
-				c.add("dial-" + codeKey(-1, err))
-				firstErr.CompareAndSwap(nil, err.Error())
-				n.Add(1)
-			}
+			c.add("dial-" + codeKey(-1, err))
+			firstErr.CompareAndSwap(nil, err.Error())
+			n.Add(1)
 			return
 		}
 		n.Add(1)

@@ -47,6 +47,7 @@ type probe struct {
 	hist    *hdrhistogram.Histogram
 	sent    atomic.Int64
 	recv    atomic.Int64
+	joins   atomic.Int64 // join markers received
 	dropped atomic.Int64
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup // readers
@@ -77,6 +78,30 @@ func startProbe(ctx context.Context, d dialer, cfg ProbeConfig) (*probe, error) 
 	for _, c := range p.conns {
 		p.wg.Add(1)
 		go p.read(c)
+	}
+	// A server may answer 101 before the connection has joined its room
+	// (ours does), so a message sent right away can miss the newest
+	// member. Every client sends a join marker (send time 0) and the
+	// timetable starts once every client has received every marker.
+	marker := make([]byte, cfg.Size)
+	binary.BigEndian.PutUint64(marker[0:8], p.runID)
+	want := int64(len(p.conns) * len(p.conns))
+	for round := 0; round < 20 && p.joins.Load() < want; round++ {
+		p.joins.Store(0)
+		for _, c := range p.conns {
+			c.nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
+			if err := c.writeFrame(true, ws.OpBinary, marker); err != nil {
+				p.Stop()
+				return nil, fmt.Errorf("probe: join marker: %w", err)
+			}
+		}
+		for deadline := time.Now().Add(500 * time.Millisecond); time.Now().Before(deadline) && p.joins.Load() < want; {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	if p.joins.Load() < want {
+		p.Stop()
+		return nil, fmt.Errorf("probe: %d of %d clients did not see each other join %s", len(p.conns), len(p.conns), cfg.Room)
 	}
 	// Each sender keeps its own fixed timetable (open model): the send
 	// time written into the message is the intended one, so a stalled
@@ -145,7 +170,12 @@ func (p *probe) read(c *rawConn) {
 		if h.OpCode != ws.OpBinary || len(buf) < 16 || binary.BigEndian.Uint64(buf[0:8]) != p.runID {
 			continue
 		}
-		sent := time.Unix(0, int64(binary.BigEndian.Uint64(buf[8:16])))
+		ns := binary.BigEndian.Uint64(buf[8:16])
+		if ns == 0 {
+			p.joins.Add(1)
+			continue
+		}
+		sent := time.Unix(0, int64(ns))
 		us := now.Sub(sent).Microseconds()
 		if us < 1 {
 			us = 1

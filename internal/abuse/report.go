@@ -22,6 +22,7 @@ type Report struct {
 	HWMMiB      float64          `json:"rss_hwm_mib,omitempty"` // VmHWM at the end: the server's lifetime peak
 	Clean       ProbeResult      `json:"clean_probe"`
 	CleanRoom   ProbeResult      `json:"clean_room_probe"`
+	CleanAfter  *ProbeResult     `json:"clean_probe_after,omitempty"` // the clean probe again after the last scenario
 	Scenarios   []ScenarioResult `json:"scenarios"`
 	Interrupted bool             `json:"interrupted,omitempty"`
 	Pass        bool             `json:"pass"`
@@ -66,6 +67,14 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	return enc.Encode(r)
 }
 
+// probeCells renders the probe columns; "-" for a scenario without a probe.
+func probeCells(s ScenarioResult) (clean, abuse, ratio string) {
+	if s.Probe.Connected == 0 {
+		return "-", "-", "-"
+	}
+	return fmt.Sprintf("%.2f ms", s.CleanP99ms), fmt.Sprintf("%.2f ms", s.Probe.P99ms), fmt.Sprintf("%.2f", s.Ratio)
+}
+
 func rssCell(v float64) string {
 	if v == 0 {
 		return "-"
@@ -80,7 +89,8 @@ func (r *Report) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "SCENARIO\tVERDICT\tP99 CLEAN\tP99 ABUSE\tRATIO\tPEAK RSS\tCLIENTS SAW\tSERVER SENT")
 	for _, s := range r.Scenarios {
-		fmt.Fprintf(tw, "%s\t%s\t%.2f ms\t%.2f ms\t%.2f\t%s\t%s\t%s\n", s.Name, s.Verdict(), s.CleanP99ms, s.Probe.P99ms, s.Ratio, rssCell(s.PeakRSSMiB), FormatCodes(s.Outcome.Codes), FormatCodes(s.ServerCloseCodes))
+		c, a, ratio := probeCells(s)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, s.Verdict(), c, a, ratio, rssCell(s.PeakRSSMiB), FormatCodes(s.Outcome.Codes), FormatCodes(s.ServerCloseCodes))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -88,6 +98,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 	verdict := "PASS"
 	if !r.Pass {
 		verdict = "FAIL"
+	}
+	if r.CleanAfter != nil {
+		fmt.Fprintf(w, "clean probe p99: %.2f ms before the scenarios, %.2f ms after them (machine noise)\n", r.Clean.P99ms, r.CleanAfter.P99ms)
 	}
 	_, err := fmt.Fprintf(w, "%s: %d scenarios, %d failed\n", verdict, len(r.Scenarios), r.failed())
 	return err
@@ -116,9 +129,13 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	if r.CleanRoom.Connected > 0 {
 		fmt.Fprintf(&b, " Clean room probe (%d clients): p50 %.2f ms, p99 %.2f ms.", r.CleanRoom.Connected, r.CleanRoom.P50ms, r.CleanRoom.P99ms)
 	}
+	if r.CleanAfter != nil {
+		fmt.Fprintf(&b, " The same clean probe after the last scenario: p50 %.2f ms, p99 %.2f ms (how much the machine itself drifted).", r.CleanAfter.P50ms, r.CleanAfter.P99ms)
+	}
 	b.WriteString("\n\n| scenario | verdict | p99 clean | p99 under abuse | ratio | peak RSS | clients saw | server sent |\n|---|---|---|---|---|---|---|---|\n")
 	for _, s := range r.Scenarios {
-		fmt.Fprintf(&b, "| %s | %s | %.2f ms | %.2f ms | %.2f | %s | %s | %s |\n", s.Name, s.Verdict(), s.CleanP99ms, s.Probe.P99ms, s.Ratio, rssCell(s.PeakRSSMiB), FormatCodes(s.Outcome.Codes), FormatCodes(s.ServerCloseCodes))
+		c, a, ratio := probeCells(s)
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", s.Name, s.Verdict(), c, a, ratio, rssCell(s.PeakRSSMiB), FormatCodes(s.Outcome.Codes), FormatCodes(s.ServerCloseCodes))
 	}
 	b.WriteString("\n")
 	for _, s := range r.Scenarios {

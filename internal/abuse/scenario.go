@@ -16,6 +16,7 @@ type Scenario struct {
 	Name        string
 	Description string
 	RoomProbe   bool // judged by the room probe (the abusers share its room) instead of the standard one
+	NoProbe     bool // not judged by a probe (the scenario runs its own server)
 	Run         func(ctx context.Context, e *env) Outcome
 }
 

@@ -38,6 +38,7 @@ func run(args []string) int {
 	fs.Int64Var(&cfg.MaxCut, "max-cut", cfg.MaxCut, "fail when the 1 GiB message was not cut before this many bytes were written")
 	fs.IntVar(&cfg.PingRate, "ping-rate", cfg.PingRate, "ping-flood: pings per second per flooding connection (0: as fast as the socket takes them)")
 	fs.IntVar(&cfg.StormClients, "storm-clients", cfg.StormClients, "reconnect-storm: clients reconnecting after the restart of an in-process server")
+	fs.IntVar(&cfg.PartialConns, "partial-conns", cfg.PartialConns, "partial-messages: connections holding an unfinished 64 KiB frame")
 	fs.StringVar(&outDir, "out-dir", outDir, "directory for abuse-<date>.json and .md (empty: write none)")
 	fs.Usage = func() {
 		fmt.Fprintf(os.Stderr, "Usage: abuse --url ws://127.0.0.1:PORT/ [flags]\n\nHostile-input and fault scenarios against a chat-room server on this machine; exits 1 when one fails.\n\nFlags:\n%s\nExamples:\n  scripts/abuse.sh                       # starts our server on a free port, runs everything\n  go run ./scripts/abuse --url ws://127.0.0.1:8181/ --server-pid $(pgrep -n server)\n  go run ./scripts/abuse --url ws://127.0.0.1:8181/ --scenarios gigabyte,invalid-utf8 --out-dir ''\n", fs.FlagUsages())
