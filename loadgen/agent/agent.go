@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,6 +33,9 @@ type Agent struct {
 	ID        string    // unique agent id; "" = host-pid-random
 	Log       io.Writer // progress and notices; nil = none
 	StartWait time.Duration
+	// Reports, when set, is a directory where the agent also writes its
+	// own report of each run (<token>-<id>.json).
+	Reports string
 
 	busy atomic.Bool
 	wg   sync.WaitGroup
@@ -240,6 +244,12 @@ func (r *job) run() {
 			out.StartNs = res.Window.Table.Start.UnixNano()
 			out.Lo, out.Hi = res.Window.Lo, res.Window.Hi
 			out.LastReceipts = encodeReceipts(res.LastReceipts)
+		}
+	}
+	if a.Reports != "" && out.Report != nil {
+		path := filepath.Join(a.Reports, r.job.Token+"-"+a.ID+".json")
+		if err := out.Report.WriteFile(path); err != nil {
+			a.logf("run %s: %v", r.job.Token, err)
 		}
 	}
 	b, _ := json.Marshal(out)

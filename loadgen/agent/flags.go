@@ -26,7 +26,7 @@ type Flags struct {
 // AddFlags adds --agents, --nats, --agent-urls and --sender-agents to fs.
 func AddFlags(fs *pflag.FlagSet) *Flags {
 	f := &Flags{}
-	fs.IntVar(&f.Agents, "agents", 0, "run on this many agents (`loadgen agent --nats URL` on any machines) and merge their reports; needs --nats")
+	fs.IntVar(&f.Agents, "agents", 0, "run on this many agents (started with: loadgen agent --nats URL, on any machines) and merge their reports; needs --nats")
 	fs.StringVar(&f.NATS, "nats", "", "NATS server where the agents wait (with --agents), e.g. nats://127.0.0.1:4222")
 	fs.StringSliceVar(&f.URLs, "agent-urls", nil, "with --agents: agent i loads the i-th of these URLs (round robin) instead of --url, e.g. one server node each")
 	fs.IntVar(&f.SenderAgents, "sender-agents", 0, "with --agents: put every sender on the first N agents (the others only receive); 0 = spread")

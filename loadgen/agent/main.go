@@ -32,6 +32,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	a := &Agent{Log: stderr}
 	fs.StringVar(&a.NATS, "nats", "", "NATS server where the controller hands out runs (required), e.g. nats://127.0.0.1:4222")
 	fs.StringVar(&a.ID, "id", "", "agent id, unique among agents (default host-pid-random)")
+	fs.StringVar(&a.Reports, "reports", "", "also write this agent's own report of every run into this directory")
 	fs.DurationVar(&a.StartWait, "start-wait", DefaultStartWait, "give up a run when the start signal does not come this long after the ramp")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
