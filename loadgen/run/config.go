@@ -120,6 +120,9 @@ func (c Config) Validate() error {
 		return bad("sender ids %d+%d exceed the run's %d senders", c.SenderBase, c.senders(), c.TotalSenders)
 	}
 	slots := c.Rate * c.Duration.Seconds()
+	if slots < 1 {
+		return bad("--rate %v × --duration %v schedules no broadcast in the measured window; raise one of them", c.Rate, c.Duration)
+	}
 	if bytes := slots / 8 * float64(c.Clients); bytes > MaxTrackerBytes {
 		return bad("--clients %d × --rate %v × --duration %v needs %.1f GiB of sequence bitmaps (one bit per broadcast per client); shorten --duration or lower --rate",
 			c.Clients, c.Rate, c.Duration, bytes/(1<<30))

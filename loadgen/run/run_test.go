@@ -143,6 +143,7 @@ func TestValidate(t *testing.T) {
 		{"small size", func(c *Config) { c.Size = 8 }, "--size 8"},
 		{"zero duration", func(c *Config) { c.Duration = 0 }, "--duration"},
 		{"negative warmup", func(c *Config) { c.Warmup = -1 }, "--warmup"},
+		{"empty window", func(c *Config) { c.Rate = 0.5; c.Duration = time.Second }, "no broadcast"},
 		{"huge bitmaps", func(c *Config) { c.Clients = 20000; c.Rate = 1e6; c.Duration = time.Hour }, "GiB"},
 	}
 	for _, tc := range tests {
