@@ -94,6 +94,7 @@ const messagesJS = `[...document.querySelectorAll("#messages li")].map(li => li.
 // TestChat: two tabs in a room see each other's messages (typed with Enter,
 // rendered as text, never HTML) and binary messages as text.
 func TestChat(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "127.0.0.1:0")
 	base := "http://" + s.Addr().String()
 	open := browser(t)
@@ -133,15 +134,17 @@ func TestChat(t *testing.T) {
 // TestReconnectAndLeave: the page reconnects after a server restart with
 // short backoff, and never after #leave.
 func TestReconnectAndLeave(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "127.0.0.1:0")
 	addr := s.Addr().String()
-	tab := browser(t)("http://" + addr + "/?hb=0&base=50&cap=100")
+	tab := browser(t)("http://" + addr + "/?hb=0&base=50&cap=100&stable=300")
 	waitJS(t, tab, `chatDebug.state() === "OPEN"`)
 	s.Shutdown(context.Background())
 	waitJS(t, tab, `chatDebug.events.some(e => e.type === "close" && e.code === 1001)`)
 	waitJS(t, tab, `chatDebug.reconnectDelays.length >= 1`)
 	startServer(t, addr)
 	waitJS(t, tab, `chatDebug.state() === "OPEN" && chatDebug.connects >= 2`)
+	waitJS(t, tab, `chatDebug.attempts === 0`) // reset after 300 ms of stable uptime
 	for _, d := range eval[[]float64](t, tab, `chatDebug.reconnectDelays`) {
 		if d < 0 || d > 100 {
 			t.Fatalf("reconnect delay %v ms outside [0, cap=100]", d)
@@ -166,6 +169,7 @@ func TestReconnectAndLeave(t *testing.T) {
 // WebSocket on /dead never sends anything (the heartbeat must notice and
 // reconnect) and on /noretry closes with 4001 (the page must not retry).
 func TestDeadLinkAndDoNotRetry(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
