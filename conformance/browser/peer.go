@@ -215,4 +215,3 @@ func bigChecksum() uint32 {
 	}
 	return h
 }
-

@@ -1,0 +1,174 @@
+package browser
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/wsbench/wsbench/conformance/suite"
+	"github.com/wsbench/wsbench/server/chatserver"
+)
+
+// requireChromium skips the test when no browser is installed, except
+// under CI=true, where a missing browser is a failure.
+func requireChromium(t *testing.T) {
+	t.Helper()
+	if _, err := findChromium(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("CI=true needs a browser for the browser lane: %v", err)
+		}
+		t.Skipf("skipping the browser lane: %v", err)
+	}
+}
+
+// TestLane runs every case against the reference server in-process and
+// fails on any FAILED case; it also saves a screenshot of the chat page to
+// results/chat-page.png and checks that no Chromium process is left.
+func TestLane(t *testing.T) {
+	requireChromium(t)
+	if testing.Short() {
+		t.Skip("the browser lane takes about a minute; not in -short")
+	}
+	cfg := chatserver.DefaultConfig()
+	cfg.PingInterval = 500 * time.Millisecond
+	cfg.PongTimeout = 1500 * time.Millisecond
+	cfg.ShutdownGrace = time.Second
+	srv, err := chatserver.New(cfg, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+		<-served
+	}()
+
+	u, _ := url.Parse("ws://" + ln.Addr().String() + "/")
+	env := &suite.Env{URL: u, PingInterval: cfg.PingInterval, PongTimeout: cfg.PongTimeout, Browser: true, CaseTimeout: 30 * time.Second, Logf: t.Logf}
+
+	var dataDir string
+	defer func() {
+		if err := Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+		if dataDir != "" {
+			if pids := processesUsing(dataDir); len(pids) > 0 {
+				t.Errorf("Chromium processes left after Close: %v", pids)
+			}
+		}
+	}()
+
+	for _, c := range Cases() {
+		timeout := env.CaseTimeout
+		if c.Budget != nil {
+			timeout = max(timeout, c.Budget(env))
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		start := time.Now()
+		res := c.Run(ctx, env)
+		cancel()
+		if dataDir == "" {
+			dataDir = shared.dataDir
+		}
+		t.Logf("%-9s %-13s %6.2fs %s %s", c.ID, res.Verdict, time.Since(start).Seconds(), c.Title, res.Detail)
+		if res.Verdict == suite.Failed {
+			t.Errorf("%s %s FAILED\n  expected: %s\n  observed: %s", c.ID, c.Title, res.Expected, res.Observed)
+		}
+		if res.Verdict == suite.Skipped && c.ID != "" {
+			t.Errorf("%s skipped against the reference server: %s", c.ID, res.Detail)
+		}
+	}
+
+	// A screenshot of a real conversation for the README.
+	l, err := shared.get()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	shot := func(c *chatTab) error {
+		buf, err := chromedp.Run(c.ctx, chromedp.CaptureScreenshot())
+		if err != nil {
+			return err
+		}
+		dir := filepath.Join("..", "..", "results")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, "chat-page.png"), buf, 0o644)
+	}
+	if _, err := chatConversation(ctx, l, ln.Addr().String(), shot); err != nil {
+		t.Errorf("screenshot conversation: %v", err)
+	}
+}
+
+// processesUsing lists the pids whose command line mentions s.
+func processesUsing(s string) []string {
+	var pids []string
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err == nil && strings.Contains(string(b), s) {
+			pids = append(pids, e.Name())
+		}
+	}
+	return pids
+}
+
+func TestCheckSequence(t *testing.T) {
+	ev := func(types ...string) []event {
+		var out []event
+		for _, ty := range types {
+			out = append(out, event{Type: ty})
+		}
+		return out
+	}
+	tests := []struct {
+		name string
+		log  []event
+		ok   bool
+	}{
+		{"open messages close", ev("ctor", "open", "message", "message", "close"), true},
+		{"failed connection", ev("ctor", "error", "close"), true},
+		{"error after messages", ev("open", "message", "error", "close"), true},
+		{"calls and states are ignored", ev("ctor", "call", "state", "open", "throw", "close", "state"), true},
+		{"no close", ev("open", "message"), false},
+		{"two closes", ev("open", "close", "close"), false},
+		{"message after close", ev("open", "close", "message"), false},
+		{"message before open", ev("message", "open", "close"), false},
+		{"two opens", ev("open", "open", "close"), false},
+		{"open after error", ev("error", "open", "close"), false},
+		{"two errors", ev("error", "error", "close"), false},
+		{"error after close", ev("open", "close", "error"), false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			err := checkSequence(tc.log)
+			if (err == nil) != tc.ok {
+				t.Errorf("checkSequence(%s) = %v; want ok=%t", summary(tc.log), err, tc.ok)
+			}
+		})
+	}
+}
+
+func TestFindChromiumEnv(t *testing.T) {
+	t.Setenv(ChromiumEnv, filepath.Join(t.TempDir(), "no-such-browser"))
+	if _, err := findChromium(); !errors.Is(err, errNoChromium) {
+		t.Errorf("findChromium with a missing %s = %v; want errNoChromium", ChromiumEnv, err)
+	}
+}
