@@ -28,6 +28,7 @@ func run(args []string) int {
 	fs.DurationVar(&cfg.PongTimeout, "pong-timeout", cfg.PongTimeout, "close a peer that sends nothing for this long (0 disables)")
 	fs.Int64Var(&cfg.MaxMessage, "max-message", cfg.MaxMessage, "largest message in bytes, fragments included (bigger: close 1009)")
 	fs.IntVar(&cfg.MaxConns, "max-conns", cfg.MaxConns, "open WebSocket connections; more are refused with 503 + Retry-After")
+	fs.IntVar(&cfg.MaxPending, "max-pending", cfg.MaxPending, "TCP connections not yet upgraded (page, metrics, handshakes); more are closed at once")
 	fs.IntVar(&cfg.SendQueue, "send-queue", cfg.SendQueue, "frames queued per connection; overflow closes it with 1008 slow consumer")
 	fs.StringSliceVar(&cfg.Origins, "origins", cfg.Origins, "allowed Origin values, comma separated (empty: all); others get 403")
 	fs.DurationVar(&cfg.PushInterval, "push-interval", cfg.PushInterval, "push a text message to every client at this period (0: off)")

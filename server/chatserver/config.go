@@ -19,6 +19,7 @@ const (
 	DefaultHandshakeTimeout = 5 * time.Second
 	DefaultWriteTimeout     = 10 * time.Second
 	DefaultCloseTimeout     = 3 * time.Second
+	DefaultMaxPending       = 1024
 )
 
 // Config holds every setting of a Server; each field is one command-line
@@ -29,6 +30,7 @@ type Config struct {
 	PongTimeout      time.Duration // a peer that sends nothing for this long is dropped; 0 disables
 	MaxMessage       int64         // largest message accepted, in bytes (also across fragments)
 	MaxConns         int           // open WebSocket connections; more are refused with 503
+	MaxPending       int           // TCP connections not (yet) upgraded: page, metrics, handshakes in progress; more are closed at once
 	SendQueue        int           // frames queued per connection before it is closed as slow (1008)
 	Origins          []string      // allowed Origin header values; empty allows all, "*" too
 	PushInterval     time.Duration // server pushes a text message to every client at this period; 0 = off
@@ -49,6 +51,7 @@ func DefaultConfig() Config {
 		PongTimeout:      DefaultPongTimeout,
 		MaxMessage:       DefaultMaxMessage,
 		MaxConns:         DefaultMaxConns,
+		MaxPending:       DefaultMaxPending,
 		SendQueue:        DefaultSendQueue,
 		ShutdownGrace:    DefaultShutdownGrace,
 		HandshakeTimeout: DefaultHandshakeTimeout,
@@ -86,6 +89,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxConns < 1 {
 		errs = append(errs, fmt.Errorf("--max-conns %d must be at least 1", c.MaxConns))
+	}
+	if c.MaxPending < 1 {
+		errs = append(errs, fmt.Errorf("--max-pending %d must be at least 1", c.MaxPending))
 	}
 	if c.SendQueue < 1 {
 		errs = append(errs, fmt.Errorf("--send-queue %d must be at least 1 frame", c.SendQueue))

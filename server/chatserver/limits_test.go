@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"testing"
 	"time"
 
@@ -56,4 +57,48 @@ func TestCloseTimeout(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Shutdown still waiting after the only client was dropped")
 	}
+}
+
+// TestMaxPending: connections beyond --max-pending that have not upgraded
+// are closed at once; upgraded ones do not count.
+func TestMaxPending(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, func(c *Config) { c.MaxPending = 2 })
+	ws1 := dial(t, s, "/") // upgraded: not pending
+	_ = ws1
+	var idle []net.Conn
+	for range 2 {
+		nc, err := net.Dial("tcp", s.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		idle = append(idle, nc)
+	}
+	eventually.True(t, 5*time.Second, 5*time.Millisecond, func() error {
+		if n := s.pending.Load(); n != 2 {
+			return fmt.Errorf("%d pending connections; want 2", n)
+		}
+		return nil
+	})
+	extra, err := net.Dial("tcp", s.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer extra.Close()
+	extra.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.ReadAll(extra); err != nil {
+		t.Fatalf("third pending connection not closed: %v", err)
+	}
+	for _, nc := range idle {
+		nc.Close()
+	}
+	eventually.True(t, 5*time.Second, 5*time.Millisecond, func() error {
+		resp, err := http.Get("http://" + s.Addr().String() + "/healthz")
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		return nil
+	})
 }

@@ -29,7 +29,7 @@ func newMetrics() *metrics {
 	f := func(c prometheus.Collector) { m.reg.MustRegister(c) }
 	m.open = prometheus.NewGauge(prometheus.GaugeOpts{Name: "wsbench_connections_open", Help: "Open WebSocket connections."})
 	m.accepted = prometheus.NewCounter(prometheus.CounterOpts{Name: "wsbench_connections_accepted_total", Help: "WebSocket handshakes completed."})
-	m.refused = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wsbench_connections_refused_total", Help: "Valid handshakes refused by policy, by reason (max_conns, draining, origin)."}, []string{"reason"})
+	m.refused = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wsbench_connections_refused_total", Help: "Connections refused by policy, by reason (max_conns, max_pending, draining, origin)."}, []string{"reason"})
 	m.handshakeFailures = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wsbench_handshake_failures_total", Help: "Malformed or unsupported upgrade requests, by reason."}, []string{"reason"})
 	m.messagesIn = prometheus.NewCounter(prometheus.CounterOpts{Name: "wsbench_messages_in_total", Help: "Data messages received from clients."})
 	m.messagesOut = prometheus.NewCounter(prometheus.CounterOpts{Name: "wsbench_messages_out_total", Help: "Data messages queued to clients (one per receiver)."})
@@ -45,7 +45,7 @@ func newMetrics() *metrics {
 	// connection measurement and soak runs read.
 	f(collectors.NewGoCollector())
 	f(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	for _, r := range []string{"max_conns", "draining", "origin"} {
+	for _, r := range []string{"max_conns", "max_pending", "draining", "origin"} {
 		m.refused.WithLabelValues(r)
 	}
 	for _, r := range []string{"queue", "deadline"} {
