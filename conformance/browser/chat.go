@@ -26,7 +26,7 @@ import (
 // chatCases returns the BR-CP cases.
 func chatCases() []suite.Case {
 	return []suite.Case{
-		chatCase("BR-CP-01", "two chat pages in one room each show both messages (broadcast includes the sender)", "WHATWG WebSockets §3.1 (send()); "+refFeedback+"; wsbench contract: broadcast", caseChatBroadcast),
+		chatCase("BR-CP-01", "two chat pages in one room each show every typed line in order (broadcast includes the sender)", "WHATWG WebSockets §3.1 (send()); "+refFeedback+"; wsbench contract: broadcast", caseChatBroadcast),
 		chatCase("BR-CP-02", "after a server restart the page reconnects with full-jitter backoff and shows OPEN again", refFeedback+" (close 1001); wsbench page contract: backoff within [0, min(cap, base·2^n)]", caseChatRestart),
 		chatCase("BR-CP-03", "a frozen network (no FIN, no RST) is detected by the page heartbeat within hb+hbTimeout, then it reconnects", "wsbench page contract: app heartbeat __ping__/__pong__ (the browser exposes no protocol ping to pages, "+refPing+")", caseChatFrozen),
 		chatCase("BR-CP-04", "after an intentional leave the page does not reconnect", refIface+" (close(1000)); wsbench page contract: #leave", caseChatLeave),
@@ -72,7 +72,8 @@ func servesOurPage(ctx context.Context, env *suite.Env) (bool, string) {
 	if err != nil {
 		return false, err.Error()
 	}
-	resp, err := http.DefaultClient.Do(req)
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := client.Do(req)
 	if err != nil {
 		return false, "GET " + u.String() + ": " + err.Error()
 	}
@@ -248,7 +249,7 @@ func chatConversation(ctx context.Context, l *lane, addr string, shot func(*chat
 		return nil, err
 	}
 	defer b.cancel()
-	lines := []string{"alice: hello from tab A 👋", "bob: hi A, this is tab B", "alice: ünïcødé and <b>markup</b> stay text"}
+	lines := []string{"alice: hello from tab A", "bob: hi A, this is tab B", "alice: ünïcødé and <b>markup</b> stay text", "bob: both tabs see every line, in order"}
 	for i, line := range lines {
 		who := a
 		if i%2 == 1 {
@@ -401,4 +402,3 @@ func caseChatLeave(ctx context.Context, l *lane, env *suite.Env) suite.Result {
 	}
 	return suite.Pass()
 }
-

@@ -3,16 +3,19 @@ package browser
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/wsbench/wsbench/conformance/suite"
+	"github.com/wsbench/wsbench/internal/eventually"
 	"github.com/wsbench/wsbench/server/chatserver"
 )
 
@@ -36,6 +39,16 @@ func TestLane(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the browser lane takes about a minute; not in -short")
 	}
+	before := runtime.NumGoroutine()
+	defer func() {
+		// After Close and the server's Shutdown nothing of the lane runs.
+		eventually.True(t, 10*time.Second, 50*time.Millisecond, func() error {
+			if n := runtime.NumGoroutine(); n > before {
+				return fmt.Errorf("%d goroutines, %d before the lane", n, before)
+			}
+			return nil
+		})
+	}()
 	cfg := chatserver.DefaultConfig()
 	cfg.PingInterval = 500 * time.Millisecond
 	cfg.PongTimeout = 1500 * time.Millisecond
