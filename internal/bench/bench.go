@@ -468,7 +468,10 @@ func (b *bench) capacity(ctx context.Context, s string, l Load) error {
 		return rec.Pass, nil
 	}
 	maxRate := 1e6 / float64(l.Clients) * 10 // 10M deliveries/s: far beyond loopback
-	sr, err := Search(ctx, l.Rate, 0.1, maxRate, b.cfg.CapMaxSteps, b.cfg.CapTolerance, probe)
+	// Below 20 broadcasts per step a p99 says little: it is one
+	// broadcast's fan-out to every client.
+	minRate := max(0.1, 20/l.Duration.Seconds())
+	sr, err := Search(ctx, l.Rate, minRate, maxRate, b.cfg.CapMaxSteps, b.cfg.CapTolerance, probe)
 	if left := b.cfg.CapMaxSteps - sr.Steps; left > 0 {
 		b.prog.Drop(left, time.Duration(left)*b.capEst)
 	}
