@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/wsbench/wsbench/conformance/runner"
 	"github.com/wsbench/wsbench/conformance/suite"
 	"github.com/wsbench/wsbench/internal/eventually"
 	"github.com/wsbench/wsbench/server/chatserver"
@@ -85,24 +86,18 @@ func TestLane(t *testing.T) {
 		}
 	}()
 
-	for _, c := range Cases() {
-		timeout := env.CaseTimeout
-		if c.Budget != nil {
-			timeout = max(timeout, c.Budget(env))
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		start := time.Now()
-		res := c.Run(ctx, env)
-		cancel()
-		if dataDir == "" {
-			dataDir = shared.dataDir
-		}
-		t.Logf("%-9s %-13s %6.2fs %s %s", c.ID, res.Verdict, time.Since(start).Seconds(), c.Title, res.Detail)
-		if res.Verdict == suite.Failed {
-			t.Errorf("%s %s FAILED\n  expected: %s\n  observed: %s", c.ID, c.Title, res.Expected, res.Observed)
-		}
-		if res.Verdict == suite.Skipped && c.ID != "" {
-			t.Errorf("%s skipped against the reference server: %s", c.ID, res.Detail)
+	// Run the lane as the conformance command does: through the runner,
+	// four cases at a time (chat-page cases alone).
+	var out strings.Builder
+	entries := runner.Execute(context.Background(), env, Cases(), 4, &out)
+	dataDir = shared.dataDir
+	t.Logf("lane results:\n%s", out.String())
+	for _, e := range entries {
+		switch e.Result.Verdict {
+		case suite.Failed:
+			t.Errorf("%s %s FAILED\n  expected: %s\n  observed: %s", e.Case.ID, e.Case.Title, e.Result.Expected, e.Result.Observed)
+		case suite.Skipped:
+			t.Errorf("%s skipped against the reference server: %s", e.Case.ID, e.Result.Detail)
 		}
 	}
 
