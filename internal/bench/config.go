@@ -69,7 +69,7 @@ type Config struct {
 	Pprof      bool     // profile our server at its capacity point
 }
 
-// Default is `make bench`: about 6 minutes on a 2-core machine. Our server
+// Default is `make bench`: about 8 minutes on a 2-core machine. Our server
 // gets --max-conns=16000 so that the idle-connection count is not at its
 // default ceiling, and --pprof so that its goroutines can be counted when
 // /metrics has no go_goroutines.
@@ -79,7 +79,7 @@ func Default() Config {
 		Clients:      []int{100, 1000},
 		Rates:        []float64{10, 100},
 		Sizes:        []int{64, 1024},
-		Duration:     5 * time.Second,
+		Duration:     4 * time.Second,
 		Warmup:       time.Second,
 		SLO:          50 * time.Millisecond,
 		CapClients:   1000,
@@ -100,7 +100,7 @@ func Default() Config {
 	}
 }
 
-// Quick is `make bench-quick`: about 80 seconds.
+// Quick is `make bench-quick`: about 60 seconds.
 func Quick() Config {
 	c := Default()
 	c.Clients = []int{100}

@@ -37,7 +37,7 @@ func run(ctx context.Context, args []string) int {
 		cfg = bench.Quick()
 	}
 	fs := pflag.NewFlagSet("bench", pflag.ContinueOnError)
-	fs.Bool("quick", false, "the small matrix of make bench-quick (about 80 s) instead of the default (about 6 min)")
+	fs.Bool("quick", false, "the small matrix of make bench-quick (about 60 s) instead of the default (about 8 min)")
 	fs.StringVar(&cfg.Out, "out", "", "results directory (default results/<date>-<host>)")
 	fs.StringSliceVar(&cfg.Servers, "servers", cfg.Servers, "servers to measure: ours, node")
 	fs.IntSliceVar(&cfg.Clients, "clients", cfg.Clients, "matrix: client counts")
