@@ -2,7 +2,9 @@ package storm
 
 import (
 	"context"
+	"runtime"
 	"testing"
+	"time"
 )
 
 // TestStorm restarts a server under 1,000 connected clients and checks the
@@ -12,6 +14,16 @@ func TestStorm(t *testing.T) {
 	if testing.Short() {
 		t.Skip("storm: 1,000 clients; skipped with -short")
 	}
+	base := runtime.NumGoroutine()
+	defer func() {
+		deadline := time.Now().Add(10 * time.Second)
+		for runtime.NumGoroutine() > base && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		if n := runtime.NumGoroutine(); n > base {
+			t.Errorf("%d goroutines left after the storm (%d before)", n, base)
+		}
+	}()
 	cfg := DefaultConfig()
 	cfg.Clients = 1000
 	cfg.Server.MaxConns = 1100
