@@ -109,6 +109,9 @@ func TestChat(t *testing.T) {
 	if err := chromedp.Do(a, chromedp.SendKeys(chromedp.ID("text1"), evil+kb.Enter)); err != nil {
 		t.Fatal(err)
 	}
+	// Messages of different senders have no order between them: wait for
+	// the typed one before sending the binary one.
+	waitJS(t, a, `document.querySelectorAll("#messages li").length >= 1`)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	nc, _, _, err := ws.Dial(ctx, "ws://"+s.Addr().String()+"/room1")
