@@ -58,7 +58,7 @@ func run(args []string) int {
 		return 2
 	}
 	if _, err := abuse.NewTarget(cfg.URL); err != nil {
-		fmt.Fprintf(os.Stderr, "abuse: %v\n", err)
+		fmt.Fprintln(os.Stderr, err) // already prefixed "abuse:" or naming the flag
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
