@@ -115,7 +115,11 @@ func Run(ctx context.Context, cfg Config, w io.Writer) (*Report, error) {
 		res := runScenario(ctx, e, s, rep)
 		rep.Scenarios = append(rep.Scenarios, res)
 		rep.Pass = rep.Pass && res.Pass
-		logf("%s: %s (probe p99 %.2f ms, ratio %.2f) %s", s.Name, res.Verdict(), res.Probe.P99ms, res.Ratio, FormatCodes(res.Outcome.Codes))
+		if s.NoProbe {
+			logf("%s: %s %s", s.Name, res.Verdict(), FormatCodes(res.Outcome.Codes))
+		} else {
+			logf("%s: %s (probe p99 %.2f ms, ratio %.2f) %s", s.Name, res.Verdict(), res.Probe.P99ms, res.Ratio, FormatCodes(res.Outcome.Codes))
+		}
 		for _, f := range res.Failures {
 			logf("  %s", f)
 		}
