@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -14,6 +15,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/gobwas/ws"
+	"github.com/gobwas/ws/wsutil"
 	"github.com/wsbench/wsbench/conformance/runner"
 	"github.com/wsbench/wsbench/conformance/suite"
 	"github.com/wsbench/wsbench/internal/eventually"
@@ -101,6 +104,8 @@ func TestLane(t *testing.T) {
 		}
 	}
 
+	t.Run("cases can fail", func(t *testing.T) { checkCasesCanFail(t, env) })
+
 	// A screenshot of a real conversation for the README.
 	l, err := shared.get()
 	if err != nil {
@@ -178,5 +183,50 @@ func TestFindChromiumEnv(t *testing.T) {
 	t.Setenv(ChromiumEnv, filepath.Join(t.TempDir(), "no-such-browser"))
 	if _, err := findChromium(); !errors.Is(err, errNoChromium) {
 		t.Errorf("findChromium with a missing %s = %v; want errNoChromium", ChromiumEnv, err)
+	}
+}
+
+// checkCasesCanFail runs cases against a server that is not ours and
+// mangles what it relays: BR-12 must fail, the chat-page cases must skip.
+func checkCasesCanFail(t *testing.T, env *suite.Env) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Upgrade") == "" {
+			w.Write([]byte("some other server\n"))
+			return
+		}
+		conn, _, _, err := ws.UpgradeHTTP(r, w)
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		for {
+			msg, op, err := wsutil.ReadClientData(conn)
+			if err != nil {
+				return
+			}
+			wsutil.WriteServerMessage(conn, op, []byte(strings.ToUpper(string(msg))))
+		}
+	})}
+	go hs.Serve(ln)
+	defer hs.Close()
+
+	bad := *env
+	bad.URL, _ = url.Parse("ws://" + ln.Addr().String() + "/")
+	want := map[string]suite.Verdict{"BR-12": suite.Failed, "BR-CP-01": suite.Skipped}
+	for _, c := range Cases() {
+		v, ok := want[c.ID]
+		if !ok {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		res := c.Run(ctx, &bad)
+		cancel()
+		if res.Verdict != v {
+			t.Errorf("%s against a mangling, non-wsbench server = %v (%s%s); want %v", c.ID, res.Verdict, res.Detail, res.Observed, v)
+		}
 	}
 }
