@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,89 +15,6 @@ import (
 
 	"github.com/wsbench/wsbench/loadgen/report"
 )
-
-// RunRecord is one loadgen run and what the server used during it.
-type RunRecord struct {
-	Kind    string  `json:"kind"` // "matrix" or "capacity"
-	Server  string  `json:"server"`
-	Repeat  int     `json:"repeat,omitempty"`
-	Step    int     `json:"step,omitempty"`
-	Clients int     `json:"clients"`
-	Senders int     `json:"senders"`
-	Rate    float64 `json:"rate"`
-	Size    int     `json:"size"`
-	// OfferedPerS is the deliveries per second the load asks for: every
-	// broadcast goes to every client of the room, the sender included.
-	OfferedPerS   float64        `json:"offered_per_s"`
-	Report        string         `json:"report,omitempty"` // path relative to the results directory
-	ExitCode      int            `json:"exit_code"`
-	Pass          bool           `json:"pass"`
-	Why           string         `json:"why,omitempty"` // why it did not pass
-	Latency       report.Summary `json:"latency_ms"`
-	DeliveredPerS float64        `json:"delivered_per_s"`
-	Expected      int64          `json:"expected"`
-	Lost          int64          `json:"lost"`
-	Established   int64          `json:"established"`
-	Overloaded    bool           `json:"generator_overloaded"`
-	ServerUsage   ServerUsage    `json:"server_usage"`
-	LoadgenCPU    float64        `json:"loadgen_cpu_s"`
-	WallSeconds   float64        `json:"wall_s"`
-	MaxSendLagMs  float64        `json:"max_send_lag_ms"`
-	// OtherServerCPU and OtherLoadgenCPU are the busy seconds of the
-	// server's and the loadgen's CPUs not spent by them during the run:
-	// other processes on a shared machine (and the bench itself). Large
-	// values mean a noisy result.
-	OtherServerCPU  float64 `json:"other_server_cpu_s"`
-	OtherLoadgenCPU float64 `json:"other_loadgen_cpu_s"`
-	QuietWaitS      float64 `json:"quiet_wait_s,omitempty"` // time spent waiting for a quiet machine first
-}
-
-// OtherLoad is the larger foreign share of the server's and the loadgen's
-// CPUs during the run, as a fraction of its wall time.
-func (r RunRecord) OtherLoad() float64 {
-	if r.WallSeconds <= 0 {
-		return 0
-	}
-	return max(r.OtherServerCPU, r.OtherLoadgenCPU) / r.WallSeconds
-}
-
-// LoadgenBusy is the loadgen's CPU time as a fraction of the run's wall
-// time: near 1 its core was saturated and the result may be the
-// generator's limit rather than the server's.
-func (r RunRecord) LoadgenBusy() float64 {
-	if r.WallSeconds <= 0 {
-		return 0
-	}
-	return r.LoadgenCPU / r.WallSeconds
-}
-
-// CapacityRecord is the outcome of one server's capacity search.
-type CapacityRecord struct {
-	Server     string  `json:"server"`
-	Clients    int     `json:"clients"`
-	Size       int     `json:"size"`
-	BestRate   float64 `json:"best_rate"`   // broadcasts/s of the highest passing step
-	FailedRate float64 `json:"failed_rate"` // lowest failing step above it (0: none)
-	// DeliveriesPerS is Clients × BestRate, the capacity.
-	DeliveriesPerS float64 `json:"deliveries_per_s"`
-	P99Ms          float64 `json:"p99_ms"` // at the best step
-	Steps          int     `json:"steps"`
-	Limit          string  `json:"limit"`
-	FailWhy        string  `json:"fail_why,omitempty"` // why the lowest failing step failed
-	GeneratorBound bool    `json:"generator_bound"`    // the failing step had a saturated or overloaded loadgen
-}
-
-// Results is runs.json: everything one bench run measured.
-type Results struct {
-	Machine  Machine          `json:"machine"`
-	Config   Config           `json:"config"`
-	SLOMs    float64          `json:"slo_ms"`
-	Runs     []RunRecord      `json:"runs"`
-	Capacity []CapacityRecord `json:"capacity"`
-	Idle     []IdleResult     `json:"idle"`
-	Profile  *Profile         `json:"profile,omitempty"`
-	Aborted  string           `json:"aborted,omitempty"`
-}
 
 // Env is what Run needs from its surroundings.
 type Env struct {
@@ -449,100 +365,6 @@ func judge(rec RunRecord, r *report.Report, slo time.Duration, why string) (bool
 		}
 	}
 	return len(reasons) == 0, strings.Join(reasons, "; ")
-}
-
-// capacity runs the capacity search for server s.
-func (b *bench) capacity(ctx context.Context, s string, l Load) error {
-	var recs []RunRecord
-	probe := func(ctx context.Context, step int, rate float64) (bool, error) {
-		l := l
-		l.Rate = rate
-		name := fmt.Sprintf("step%02d-c%d-r%s-s%d", step, l.Clients, fmtRate(rate), l.Size)
-		rec, err := b.measure(ctx, "capacity", s, l, filepath.Join("capacity", s, name), b.capEst)
-		if err != nil {
-			return false, err
-		}
-		rec.Step = step
-		recs = append(recs, rec)
-		b.res.Runs = append(b.res.Runs, rec)
-		return rec.Pass, nil
-	}
-	maxRate := 1e6 / float64(l.Clients) * 10 // 10M deliveries/s: far beyond loopback
-	// Below 20 broadcasts per step a p99 says little: it is one
-	// broadcast's fan-out to every client.
-	minRate := max(0.1, 20/l.Duration.Seconds())
-	sr, err := Search(ctx, l.Rate, minRate, maxRate, b.cfg.CapMaxSteps, b.cfg.CapTolerance, probe)
-	if left := b.cfg.CapMaxSteps - sr.Steps; left > 0 {
-		b.prog.Drop(left, time.Duration(left)*b.capEst)
-	}
-	if err != nil {
-		return err
-	}
-	cr := CapacityRecord{Server: s, Clients: l.Clients, Size: l.Size, BestRate: sr.Best, FailedRate: sr.Failed,
-		DeliveriesPerS: sr.Best * float64(l.Clients), Steps: sr.Steps, Limit: sr.Limit}
-	for _, r := range recs {
-		if r.Pass && r.Rate == sr.Best {
-			cr.P99Ms = r.Latency.P99
-		}
-		if !r.Pass && r.Rate == sr.Failed {
-			cr.FailWhy = r.Why
-			cr.GeneratorBound = r.Overloaded || r.LoadgenBusy() > 0.9
-		}
-	}
-	b.res.Capacity = append(b.res.Capacity, cr)
-	fmt.Fprintf(b.env.Stderr, "[bench] %s capacity: %s deliveries/s (%d clients × %s/s) at p99 %s ms; stopped: %s\n",
-		s, si(cr.DeliveriesPerS), cr.Clients, fmtRate(cr.BestRate), ms(cr.P99Ms), cr.Limit)
-	return nil
-}
-
-// write stores runs.json, summary.md and the plots.
-func (b *bench) write() error {
-	out := b.cfg.Out
-	f, err := os.Create(filepath.Join(out, "runs.json"))
-	if err != nil {
-		return err
-	}
-	enc := json.NewEncoder(f)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(b.res); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return render(out, b.res, b.env)
-}
-
-// render writes the plots and summary.md of res into out.
-func render(out string, res Results, env Env) error {
-	plots, perr := Charts(out, res)
-	md := Summary(res, res.Config, plots)
-	if err := os.WriteFile(filepath.Join(out, "summary.md"), []byte(md), 0o644); err != nil {
-		return err
-	}
-	if env.Stdout != nil {
-		fmt.Fprint(env.Stdout, md)
-	}
-	fmt.Fprintf(env.Stderr, "[bench] wrote %s (summary.md, runs.json, machine.txt, plots/)\n", out)
-	return perr
-}
-
-// Replot redraws the plots and summary.md of a results directory from its
-// runs.json, e.g. after a change to the charts.
-func Replot(dir string, env Env) error {
-	b, err := os.ReadFile(filepath.Join(dir, "runs.json"))
-	if err != nil {
-		return err
-	}
-	var res Results
-	if err := json.Unmarshal(b, &res); err != nil {
-		return fmt.Errorf("%s/runs.json: %w", dir, err)
-	}
-	if err := os.MkdirAll(filepath.Join(dir, "plots"), 0o755); err != nil {
-		return err
-	}
-	return render(dir, res, env)
 }
 
 func fmtRate(r float64) string { return strconv.FormatFloat(r, 'f', -1, 64) }

@@ -2,8 +2,11 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	"math"
+	"path/filepath"
 	"strconv"
+	"time"
 )
 
 // Probe runs one step of a capacity search at rate and reports whether it
@@ -82,4 +85,48 @@ func roundRate(r float64) float64 {
 		return r
 	}
 	return v
+}
+
+// capacity runs the capacity search for server s.
+func (b *bench) capacity(ctx context.Context, s string, l Load) error {
+	var recs []RunRecord
+	probe := func(ctx context.Context, step int, rate float64) (bool, error) {
+		l := l
+		l.Rate = rate
+		name := fmt.Sprintf("step%02d-c%d-r%s-s%d", step, l.Clients, fmtRate(rate), l.Size)
+		rec, err := b.measure(ctx, "capacity", s, l, filepath.Join("capacity", s, name), b.capEst)
+		if err != nil {
+			return false, err
+		}
+		rec.Step = step
+		recs = append(recs, rec)
+		b.res.Runs = append(b.res.Runs, rec)
+		return rec.Pass, nil
+	}
+	maxRate := 1e6 / float64(l.Clients) * 10 // 10M deliveries/s: far beyond loopback
+	// Below 20 broadcasts per step a p99 says little: it is one
+	// broadcast's fan-out to every client.
+	minRate := max(0.1, 20/l.Duration.Seconds())
+	sr, err := Search(ctx, l.Rate, minRate, maxRate, b.cfg.CapMaxSteps, b.cfg.CapTolerance, probe)
+	if left := b.cfg.CapMaxSteps - sr.Steps; left > 0 {
+		b.prog.Drop(left, time.Duration(left)*b.capEst)
+	}
+	if err != nil {
+		return err
+	}
+	cr := CapacityRecord{Server: s, Clients: l.Clients, Size: l.Size, BestRate: sr.Best, FailedRate: sr.Failed,
+		DeliveriesPerS: sr.Best * float64(l.Clients), Steps: sr.Steps, Limit: sr.Limit}
+	for _, r := range recs {
+		if r.Pass && r.Rate == sr.Best {
+			cr.P99Ms = r.Latency.P99
+		}
+		if !r.Pass && r.Rate == sr.Failed {
+			cr.FailWhy = r.Why
+			cr.GeneratorBound = r.Overloaded || r.LoadgenBusy() > 0.9
+		}
+	}
+	b.res.Capacity = append(b.res.Capacity, cr)
+	fmt.Fprintf(b.env.Stderr, "[bench] %s capacity: %s deliveries/s (%d clients × %s/s) at p99 %s ms; stopped: %s\n",
+		s, si(cr.DeliveriesPerS), cr.Clients, fmtRate(cr.BestRate), ms(cr.P99Ms), cr.Limit)
+	return nil
 }

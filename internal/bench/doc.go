@@ -11,11 +11,13 @@
 //   - loadgen.go: one loadgen run pinned to the other CPU, its report and
 //     its own CPU time.
 //   - capacity.go: the capacity search — double the rate until the SLO or
-//     delivery fails, then bisect — as a pure function of a probe.
+//     delivery fails, then bisect — as a pure function of a probe, and the
+//     bench step that probes a server with it.
 //   - idle.go: N idle WebSocket connections (a subprocess of the bench
 //     binary) to measure server memory per connection.
-//   - summary.go and charts.go: runs.json, summary.md and the plots;
-//     machine.go: machine.txt.
+//   - results.go: the records of runs.json; summary.go and charts.go:
+//     summary.md and the plots; machine.go: machine.txt; profile.go: a CPU
+//     profile of our server under load.
 //   - progress.go: "step i/N, ETA" lines on stderr.
 //   - bench.go: Run, which ties them together.
 //
