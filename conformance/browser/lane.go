@@ -84,13 +84,15 @@ func (l *lane) get() (*lane, error) {
 	if l.started {
 		return l, l.err
 	}
-	l.started = true
-	l.err = l.start()
-	if l.err != nil {
+	if err := l.start(); err != nil {
 		l.stopLocked()
-		l.started = true // remember the failure; Close resets it
+		// Remember the failure so that the other cases do not wait for
+		// the browser again; Close resets it.
+		l.started, l.err = true, err
+		return l, err
 	}
-	return l, l.err
+	l.started = true
+	return l, nil
 }
 
 func (l *lane) start() error {

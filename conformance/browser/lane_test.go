@@ -230,3 +230,25 @@ func checkCasesCanFail(t *testing.T, env *suite.Env) {
 		}
 	}
 }
+
+// TestMissingChromiumSkips checks that without a browser every case is
+// SKIPPED with the reason, not failed or hung, and the failure is
+// remembered until Close.
+func TestMissingChromiumSkips(t *testing.T) {
+	var l lane
+	t.Setenv(ChromiumEnv, filepath.Join(t.TempDir(), "no-such-browser"))
+	for range 2 {
+		if _, err := l.get(); !errors.Is(err, errNoChromium) {
+			t.Fatalf("get() = %v; want errNoChromium", err)
+		}
+	}
+	if res := laneErr(errNoChromium); res.Verdict != suite.Skipped {
+		t.Errorf("laneErr(errNoChromium) = %v; want SKIPPED", res.Verdict)
+	}
+	if err := l.close(); err != nil {
+		t.Errorf("close() = %v", err)
+	}
+	if l.started {
+		t.Error("close() left the failed lane marked started")
+	}
+}
