@@ -72,7 +72,9 @@ func (t *Target) RoomURL(p string) string {
 	return "ws://" + t.HostPort + p
 }
 
-// Healthz asks /healthz and returns nil on 200.
+// Healthz asks /healthz and returns nil on 200. A server without that
+// endpoint (404, or 426 from a WebSocket-only server such as Node's ws)
+// counts as healthy when a WebSocket handshake to it succeeds.
 func (t *Target) Healthz(ctx context.Context) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+t.HostPort+"/healthz", nil)
 	if err != nil {
@@ -84,10 +86,18 @@ func (t *Target) Healthz(ctx context.Context) error {
 	}
 	defer resp.Body.Close()
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("healthz: status %d", resp.StatusCode)
+	switch resp.StatusCode {
+	case http.StatusOK:
+		return nil
+	case http.StatusNotFound, http.StatusUpgradeRequired:
+		rc, err := dialer{target: t}.ws(ctx, "/abuse-health")
+		if err != nil {
+			return fmt.Errorf("no /healthz (status %d) and the WebSocket handshake failed: %w", resp.StatusCode, err)
+		}
+		closeHard(rc.nc)
+		return nil
 	}
-	return nil
+	return fmt.Errorf("healthz: status %d", resp.StatusCode)
 }
 
 // HealthzWithin polls /healthz until it answers 200 or d has passed.
