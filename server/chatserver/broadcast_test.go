@@ -166,3 +166,19 @@ func TestSlowConsumer(t *testing.T) {
 	slow.send(ws.OpClose, closeBody(1008, ""))
 	slow.expectEOF(5 * time.Second)
 }
+
+// TestMemberOnceUpgraded: a client that has read the 101 is already a
+// member: a message sent right after it connects reaches it, with no wait.
+func TestMemberOnceUpgraded(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, nil)
+	for i := range 20 {
+		room := fmt.Sprintf("/join%d", i)
+		a := dial(t, s, room)
+		b := dial(t, s, room)
+		a.send(ws.OpText, "first")
+		if f, err := b.readData(5 * time.Second); err != nil || string(f.Payload) != "first" {
+			t.Fatalf("round %d: newest member got %q, %v; want the message sent after its 101", i, f.Payload, err)
+		}
+	}
+}

@@ -70,11 +70,47 @@ func (r *inbound) Read(p []byte) (int, error) {
 	return r.nc.Read(p)
 }
 
-func (s *Server) newConn(nc net.Conn, pending []byte, room, ip string) *conn {
-	c := &conn{s: s, nc: nc, room: room, ip: ip, opened: time.Now(), idx: -1}
-	c.in = inbound{nc: nc, pending: pending, idle: s.cfg.PongTimeout}
-	c.fr = frame.NewReader(&c.in, s.cfg.MaxMessage)
-	return c
+// attach gives a room member its upgraded socket and starts writing what
+// was queued to it during the upgrade.
+func (c *conn) attach(nc net.Conn, pending []byte) {
+	c.in = inbound{nc: nc, pending: pending, idle: c.s.cfg.PongTimeout}
+	c.fr = frame.NewReader(&c.in, c.s.cfg.MaxMessage)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.nc = nc
+	if c.closing { // closed (shutdown, overflow) while upgrading: time the close from now
+		if c.force != nil {
+			c.force.Stop()
+			c.force = nil
+		}
+		c.armForceLocked()
+	}
+	if c.queue != nil && len(c.queue.s) > 0 {
+		c.startWriterLocked()
+	}
+}
+
+// abandon removes a member whose upgrade failed.
+func (c *conn) abandon() {
+	c.s.hub.leave(c)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.dead = true
+	if c.force != nil {
+		c.force.Stop()
+	}
+	putQ(c.queue)
+	c.queue = nil
+}
+
+// cut closes the socket, if there is one yet.
+func (c *conn) cut() {
+	c.mu.Lock()
+	nc := c.nc
+	c.mu.Unlock()
+	if nc != nil {
+		nc.Close()
+	}
 }
 
 // enqueue queues frame f for writing. It returns false when the connection
@@ -103,7 +139,7 @@ func (c *conn) enqueue(f []byte) bool {
 }
 
 func (c *conn) startWriterLocked() {
-	if !c.writing {
+	if !c.writing && c.nc != nil { // before attach, frames wait in the queue
 		c.writing = true
 		c.s.wg.Add(1)
 		go c.writeLoop()
@@ -124,7 +160,7 @@ func (c *conn) beginCloseLocked(code ws.StatusCode, reason string) {
 // handshake in time after a close we started.
 func (c *conn) armForceLocked() {
 	if c.force == nil {
-		c.force = time.AfterFunc(c.s.cfg.WriteTimeout+c.s.cfg.CloseTimeout, func() { c.nc.Close() })
+		c.force = time.AfterFunc(c.s.cfg.WriteTimeout+c.s.cfg.CloseTimeout, c.cut)
 	}
 }
 

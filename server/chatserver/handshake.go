@@ -6,10 +6,9 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gobwas/ws"
-
-	"github.com/wsbench/wsbench/server/frame"
 )
 
 // Retry-After values (seconds) for refused handshakes.
@@ -131,10 +130,29 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request) {
 		refuse(w, http.StatusServiceUnavailable, "server is full, retry later")
 		return
 	}
+	// Join the room before the 101 is written: a client that has read the
+	// 101 is a member and gets every message published after it. Frames
+	// published meanwhile wait in the queue until the upgrade is done.
+	c := &conn{s: s, room: r.URL.Path, ip: ip, opened: time.Now(), idx: -1}
+	s.mu.Lock()
+	if s.draining.Load() {
+		s.mu.Unlock()
+		s.nconns.Add(-1)
+		s.m.refused.WithLabelValues("draining").Inc()
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfterDraining))
+		refuse(w, http.StatusServiceUnavailable, "server is shutting down")
+		return
+	}
+	s.wg.Add(1)
+	s.hub.join(c)
+	s.mu.Unlock()
+
 	up := ws.HTTPUpgrader{Timeout: s.cfg.WriteTimeout}
 	nc, rw, _, err := up.Upgrade(r, w)
 	if err != nil {
+		c.abandon()
 		s.nconns.Add(-1)
+		s.wg.Done()
 		s.m.handshakeFailures.WithLabelValues("upgrade").Inc()
 		s.logf("ws upgrade failed ip=%q: %v", ip, err)
 		if nc != nil {
@@ -147,20 +165,7 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request) {
 		b, _ := rw.Reader.Peek(n)
 		pending = append([]byte(nil), b...)
 	}
-	c := s.newConn(nc, pending, r.URL.Path, ip)
-	s.mu.Lock()
-	if s.draining.Load() {
-		s.mu.Unlock()
-		s.nconns.Add(-1)
-		nc.SetWriteDeadline(timeNow().Add(s.cfg.WriteTimeout))
-		nc.Write(frame.EncodeClose(ws.StatusGoingAway, "server shutting down"))
-		s.m.closeSent.WithLabelValues("1001").Inc()
-		nc.Close()
-		return
-	}
-	s.wg.Add(1)
-	s.hub.join(c)
-	s.mu.Unlock()
+	c.attach(nc, pending)
 	s.m.accepted.Inc()
 	s.m.open.Inc()
 	s.logf("ws open ip=%q room=%q", ip, c.room)

@@ -179,7 +179,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		left := s.hub.all(nil)
 		s.logf("shutdown grace over: cutting %d connections", len(left))
 		for _, c := range left {
-			c.nc.Close()
+			c.cut()
 		}
 		<-all
 	}
