@@ -219,6 +219,9 @@ func (t *tab) finish() error {
 func probeCase(id, title, ref string, body func(t *tab, env *suite.Env) suite.Result) suite.Case {
 	return suite.Case{
 		ID: id, Group: "browser", Title: title, Ref: ref,
+		// The first case also starts the browser, which takes seconds on
+		// a busy machine.
+		Budget: func(*suite.Env) time.Duration { return 45 * time.Second },
 		Run: func(ctx context.Context, env *suite.Env) suite.Result {
 			l, err := shared.get()
 			if err != nil {

@@ -23,6 +23,7 @@ type broken struct {
 	ignoreMax        bool // relays messages above maxMessage
 	lenientHandshake bool // upgrades without checking key or version
 	maskFrames       bool // masks its own frames
+	acceptThenDrop   int  // above this many connections: 101, then drop (0 = no limit)
 	maxMessage       int
 }
 
@@ -31,6 +32,7 @@ type brokenServer struct {
 	b     broken
 	mu    sync.Mutex
 	rooms map[string]map[*brokenConn]bool
+	open  int
 	wg    sync.WaitGroup
 }
 
@@ -104,15 +106,21 @@ func (s *brokenServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.rooms[room] = map[*brokenConn]bool{}
 	}
 	s.rooms[room][c] = true
+	s.open++
+	over := s.b.acceptThenDrop > 0 && s.open > s.b.acceptThenDrop
 	s.wg.Add(1)
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
 		delete(s.rooms[room], c)
+		s.open--
 		s.mu.Unlock()
 		nc.Close()
 		s.wg.Done()
 	}()
+	if over {
+		return
+	}
 	s.serve(c, br, room)
 }
 

@@ -97,13 +97,18 @@ func TestBrokenServersFail(t *testing.T) {
 		maxMsg   int64
 		run      string
 		mustFail []string
+		edit     func(*runner.Config)
 	}{
-		{"no UTF-8 validation", broken{skipUTF8: true}, 0, `^(PV-07|PV-08|MS-01)$`, []string{"PV-07", "PV-08"}},
-		{"no close echo", broken{noCloseEcho: true}, 0, `^(CL-01|CL-07)$`, []string{"CL-01", "CL-07"}},
-		{"sends 1005 on the wire", broken{send1005: true}, 0, `^(CL-01|CL-10)$`, []string{"CL-01", "CL-10"}},
-		{"ignores the message limit", broken{ignoreMax: true}, 1000, `^(LM-01|LM-02)$`, []string{"LM-02"}},
-		{"accepts any handshake", broken{lenientHandshake: true}, 0, `^HS-0[1-4]$`, []string{"HS-02", "HS-03", "HS-04"}},
-		{"masks its frames", broken{maskFrames: true}, 0, `^MS-05$`, []string{"MS-05"}},
+		{"no UTF-8 validation", broken{skipUTF8: true}, 0, `^(PV-07|PV-08|MS-01)$`, []string{"PV-07", "PV-08"}, nil},
+		{"no close echo", broken{noCloseEcho: true}, 0, `^(CL-01|CL-07)$`, []string{"CL-01", "CL-07"}, nil},
+		{"sends 1005 on the wire", broken{send1005: true}, 0, `^(CL-01|CL-10)$`, []string{"CL-01", "CL-10"}, nil},
+		{"ignores the message limit", broken{ignoreMax: true}, 1000, `^(LM-01|LM-02)$`, []string{"LM-02"}, nil},
+		{"accepts any handshake", broken{lenientHandshake: true}, 0, `^HS-0[1-4]$`, []string{"HS-02", "HS-03", "HS-04"}, nil},
+		{"masks its frames", broken{maskFrames: true}, 0, `^MS-05$`, []string{"MS-05"}, nil},
+		{"accepts then drops over capacity", broken{acceptThenDrop: 5}, 0, `^HS-12$`, []string{"HS-12"},
+			func(c *runner.Config) { c.MaxConns = 5 }},
+		{"never drops a silent peer", broken{}, 0, `^PP-06$`, []string{"PP-06"},
+			func(c *runner.Config) { c.PongTimeout = 200 * time.Millisecond }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -115,6 +120,9 @@ func TestBrokenServersFail(t *testing.T) {
 			url := startBroken(t, tc.broken)
 			cfg := runner.DefaultConfig()
 			cfg.URL, cfg.Run, cfg.MaxMessage, cfg.Timeout = url, tc.run, tc.maxMsg, 6*time.Second
+			if tc.edit != nil {
+				tc.edit(&cfg)
+			}
 			entries := runSuite(t, cfg)
 			failed := map[string]bool{}
 			for _, e := range entries {
