@@ -78,6 +78,10 @@ func (a *Agent) Serve(ctx context.Context) error {
 				_ = m.Respond([]byte("error: bad job"))
 				return
 			}
+			if err := checkSpec(job.Spec); err != nil {
+				_ = m.Respond([]byte("error: " + err.Error()))
+				return
+			}
 			if !a.busy.CompareAndSwap(false, true) {
 				_ = m.Respond([]byte("error: busy"))
 				return
@@ -270,6 +274,18 @@ func rep(res *run.Result) *report.Report {
 		return &report.Report{}
 	}
 	return res.Report
+}
+
+// MaxClients bounds the clients one agent accepts to open (memory guard
+// against a bad job; the fd limit allows far fewer anyway).
+const MaxClients = 1 << 20
+
+// checkSpec refuses a job the agent cannot run.
+func checkSpec(spec procs.Spec) error {
+	if spec.Clients > MaxClients {
+		return fmt.Errorf("%d clients: an agent opens at most %d", spec.Clients, MaxClients)
+	}
+	return SpecConfig(spec).Validate()
 }
 
 // SpecConfig turns a share of a run into the run configuration of the

@@ -32,6 +32,7 @@ func encodeReceipts(last []int64) string {
 // run's.
 func Combine(results []*Result, offsets []time.Duration, rate float64, senders int) (*report.Report, error) {
 	var reps []*report.Report
+	var warnings []string
 	var win *receive.Window
 	var last []int64
 	for i, res := range results {
@@ -49,6 +50,11 @@ func Combine(results []*Result, offsets []time.Duration, rate float64, senders i
 		off := int64(0)
 		if i < len(offsets) {
 			off = int64(offsets[i])
+		}
+		// One receipt per measured slot, and the same window everywhere.
+		if res.Hi < res.Lo || res.Hi-res.Lo != uint64(len(b)/8) || (win != nil && (res.Lo != win.Lo || res.Hi != win.Hi)) {
+			warnings = append(warnings, fmt.Sprintf("agent %s: fan-out data does not match the run's window; left out of fan-out", res.ID))
+			continue
 		}
 		if win == nil {
 			win = &receive.Window{Table: timetable.Timetable{Start: time.Unix(0, res.StartNs-off), Rate: rate, Senders: senders}, Lo: res.Lo, Hi: res.Hi}
@@ -68,6 +74,7 @@ func Combine(results []*Result, offsets []time.Duration, rate float64, senders i
 	if err != nil {
 		return nil, err
 	}
+	out.Generator.Warnings = append(out.Generator.Warnings, warnings...)
 	m := &out.Messages
 	m.Expected = m.Sent * m.Receivers
 	m.Lost = max(0, m.Expected-(m.Delivered-m.Duplicated))
