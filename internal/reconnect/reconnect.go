@@ -152,9 +152,7 @@ func (c *Client) session(ctx context.Context) (int, error) {
 			if err != nil {
 				return
 			}
-			if s, err := strconv.Atoi(r.Header.Get("Retry-After")); err == nil && s >= 0 && s <= 3600 {
-				rf.RetryAfter = time.Duration(s) * time.Second
-			}
+			rf.RetryAfter = retryAfter(r.Header.Get("Retry-After"), time.Now())
 		},
 	}
 	dctx, cancel := context.WithTimeout(ctx, c.cfg.DialTimeout)
@@ -318,4 +316,19 @@ func (c *Client) Close() error {
 	// bound the wait for it.
 	_ = nc.SetReadDeadline(time.Now().Add(3 * time.Second))
 	return err
+}
+
+// maxRetryAfter bounds what a server can make the client wait.
+const maxRetryAfter = time.Hour
+
+// retryAfter parses a Retry-After value, delay-seconds or an HTTP date
+// (RFC 9110 §10.2.3), relative to now; anything else is 0.
+func retryAfter(v string, now time.Time) time.Duration {
+	var d time.Duration
+	if s, err := strconv.Atoi(v); err == nil {
+		d = time.Duration(s) * time.Second
+	} else if t, err := http.ParseTime(v); err == nil {
+		d = t.Sub(now)
+	}
+	return min(max(d, 0), maxRetryAfter)
 }

@@ -128,3 +128,26 @@ func TestNewRejectsBadBackoff(t *testing.T) {
 		t.Fatal("New accepted cap < base")
 	}
 }
+
+func TestRetryAfter(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+	tests := []struct {
+		in   string
+		want time.Duration
+	}{
+		{"2", 2 * time.Second},
+		{"0", 0},
+		{"-5", 0},
+		{"999999", time.Hour},
+		{"Wed, 25 Nov 2026 09:00:30 GMT", 30 * time.Second},
+		{"Wed, 25 Nov 2026 08:00:00 GMT", 0},
+		{"soon", 0},
+		{"", 0},
+	}
+	for _, tc := range tests {
+		if got := retryAfter(tc.in, now); got != tc.want {
+			t.Errorf("retryAfter(%q) = %v; want %v", tc.in, got, tc.want)
+		}
+	}
+}
