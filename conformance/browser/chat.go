@@ -30,6 +30,7 @@ func chatCases() []suite.Case {
 		chatCase("BR-CP-02", "after a server restart the page reconnects with full-jitter backoff and shows OPEN again", refFeedback+" (close 1001); wsbench page contract: backoff within [0, min(cap, base·2^n)]", caseChatRestart),
 		chatCase("BR-CP-03", "a frozen network (no FIN, no RST) is detected by the page heartbeat within hb+hbTimeout, then it reconnects", "wsbench page contract: app heartbeat __ping__/__pong__ (the browser exposes no protocol ping to pages, "+refPing+")", caseChatFrozen),
 		chatCase("BR-CP-04", "after an intentional leave the page does not reconnect", refIface+" (close(1000)); wsbench page contract: #leave", caseChatLeave),
+		chatCase("BR-CP-05", "a dropped link (proxy closes both ends) is seen at once as close 1006 and the page reconnects", refFeedback+" (connection closed, not clean); wsbench page contract", caseChatDropped),
 	}
 }
 
@@ -295,6 +296,9 @@ func caseChatRestart(ctx context.Context, l *lane, env *suite.Env) suite.Result 
 	}
 	defer c.cancel()
 	ref.stop()
+	if _, err := c.waitJS(5*time.Second, "#state reconnecting", `document.getElementById("state").textContent.includes("reconnecting in")`); err != nil {
+		return suite.Fail(`#state says "reconnecting in …" while the server is down`, err.Error())
+	}
 	// Stay down long enough for several attempts to fail.
 	if _, err := c.waitJS(10*time.Second, "three reconnect delays", "chatDebug.reconnectDelays.length >= 3"); err != nil {
 		return suite.Fail("the page retries while the server is down", err.Error())
@@ -399,6 +403,37 @@ func caseChatLeave(ctx context.Context, l *lane, env *suite.Env) suite.Result {
 	st, _ := eval[string](c, "document.getElementById('state').textContent")
 	if connects != 1 || !strings.HasPrefix(st, "CLOSED") {
 		return suite.Failf(fmt.Sprintf("one connection and #state CLOSED %v after leaving", watch), "%d connections, #state %q", connects, st)
+	}
+	return suite.Pass()
+}
+
+func caseChatDropped(ctx context.Context, l *lane, env *suite.Env) suite.Result {
+	ref, err := startRef(refConfig(), "127.0.0.1:0", quiet)
+	if err != nil {
+		return suite.Fail("a reference server", err.Error())
+	}
+	defer ref.stop()
+	px, err := NewProxy(ref.addr)
+	if err != nil {
+		return suite.Fail("a TCP proxy", err.Error())
+	}
+	defer px.Close()
+	// No heartbeat: only the close event can tell the page.
+	q := url.Values{"hb": {"0"}, "base": {"100"}, "cap": {"500"}}
+	c, err := openChat(ctx, l, px.Addr(), "dropped", q)
+	if err != nil {
+		return suite.Fail("the chat page OPEN through the proxy", err.Error())
+	}
+	defer c.cancel()
+	if n := px.Drop(); n == 0 {
+		return suite.Fail("a link to drop", "the proxy has no links")
+	}
+	if _, err := c.waitJS(5*time.Second, "close 1006", `chatDebug.events.some((e) => e.type === "close" && e.code === 1006 && e.wasClean === false)`); err != nil {
+		evs, _ := eval[string](c, "JSON.stringify(chatDebug.events)")
+		return suite.Failf("a close event 1006, wasClean=false right after the drop", "%v; events %s", err, evs)
+	}
+	if _, err := c.waitJS(10*time.Second, "second connection OPEN", `chatDebug.connects >= 2 && chatDebug.state() === "OPEN"`); err != nil {
+		return suite.Fail("the page reconnects through the proxy", err.Error())
 	}
 	return suite.Pass()
 }
