@@ -80,8 +80,8 @@ func startProbe(ctx context.Context, d dialer, cfg ProbeConfig) (*probe, error) 
 		go p.read(c)
 	}
 	// A server may answer 101 before the connection has joined its room
-	// (ours does), so a message sent right away can miss the newest
-	// member. Every client sends a join marker (send time 0) and the
+	// (ours did until it joined first), so a message sent right away can
+	// miss the newest member. Every client sends a join marker (send time 0) and the
 	// timetable starts once every client has received every marker.
 	marker := make([]byte, cfg.Size)
 	binary.BigEndian.PutUint64(marker[0:8], p.runID)
