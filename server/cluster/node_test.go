@@ -3,9 +3,12 @@ package cluster
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/wsbench/wsbench/internal/eventually"
 )
@@ -132,15 +135,25 @@ func TestNodeKilled(t *testing.T) {
 // TestNATSLost: a node that loses NATS keeps serving its local members and
 // says so in Status; when NATS is back the nodes share rooms again.
 func TestNATSLost(t *testing.T) {
-	bus, err := StartNATS("127.0.0.1:0", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := bus.Addr().String()
+	// A port below the ephemeral range, so that no outgoing connection of
+	// another process takes it while NATS is down.
+	var bus *NATS
+	var addr string
+	eventually.True(t, 10*time.Second, time.Millisecond, func() error {
+		addr = fmt.Sprintf("127.0.0.1:%d", 20000+rand.IntN(12000))
+		var err error
+		bus, err = StartNATS(addr, nil)
+		return err
+	})
 	a, b := startNode(t, bus.ClientURL()), startNode(t, bus.ClientURL())
 	a1, a2, b1 := dial(t, 0, a.url), dial(t, 1, a.url), dial(t, 2, b.url)
 	syncProbes(t, a1, []*wsClient{a1, a2, b1})
 
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(a.node.Collector())
+	if v := gauge(t, reg, "wsbench_cluster_nats_connected"); v != 1 {
+		t.Errorf("wsbench_cluster_nats_connected = %v while connected; want 1", v)
+	}
 	bus.Shutdown()
 	eventually.True(t, 10*time.Second, 10*time.Millisecond, func() error {
 		if st := a.node.Status(); st.Connected || st.Health() != "nats: disconnected" {
@@ -148,6 +161,9 @@ func TestNATSLost(t *testing.T) {
 		}
 		return nil
 	})
+	if v := gauge(t, reg, "wsbench_cluster_nats_connected"); v != 0 {
+		t.Errorf("wsbench_cluster_nats_connected = %v after NATS stopped; want 0", v)
+	}
 	for k := 0; k < 10; k++ {
 		if err := a1.send(msg(a1.id, k)); err != nil {
 			t.Fatal(err)
@@ -188,4 +204,20 @@ func TestNATSLost(t *testing.T) {
 	eventually.True(t, 10*time.Second, 10*time.Millisecond, func() error {
 		return errors.Join(checkRange(b1, a1.id, 10, 20), checkRange(a2, a1.id, 10, 20))
 	})
+}
+
+// gauge returns the value of the metric name gathered from reg.
+func gauge(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name && len(mf.GetMetric()) == 1 {
+			return mf.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	t.Fatalf("metric %s not gathered", name)
+	return 0
 }
