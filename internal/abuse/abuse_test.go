@@ -181,7 +181,7 @@ func TestRunScenarios(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.URL = url
 	cfg.Conns = 200
-	cfg.Window = time.Second
+	cfg.Window = 600 * time.Millisecond
 	cfg.CleanDuration = 500 * time.Millisecond
 	cfg.StormClients = 100
 	cfg.Scenarios = []string{"handshake-hold", "huge-length", "gigabyte", "invalid-utf8", "ping-flood", "churn"}

@@ -128,8 +128,8 @@ func Run(ctx context.Context, cfg Config, w io.Writer) (*Report, error) {
 			break
 		}
 		// Let the server settle (closing handshakes, TIME_WAIT) before
-		// the next scenario's reference measurement starts.
-		sleepCtx(ctx, time.Second)
+		// the next scenario starts.
+		sleepCtx(ctx, min(time.Second, cfg.Window/2))
 	}
 	// A clean run at the end shows how much the machine itself drifted
 	// (other processes, thermal state) over the run: a reader can tell a
