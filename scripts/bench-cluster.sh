@@ -37,6 +37,16 @@ stop_all() {
 	pids=()
 }
 cleanup() { stop_all; rm -rf "$tmp"; }
+
+# cpu_of PID…: user+system CPU seconds of the processes, summed.
+cpu_of() {
+	local p total=0 t
+	for p in "$@"; do
+		t=$(awk '{print $14+$15}' "/proc/$p/stat" 2>/dev/null || echo 0)
+		total=$((total + t))
+	done
+	awk -v t="$total" -v hz="$(getconf CLK_TCK)" 'BEGIN{printf "%.1f", t/hz}'
+}
 trap cleanup EXIT
 
 SERVER=${SERVER_BIN:-$tmp/server}
@@ -95,6 +105,7 @@ if [[ $SKIP != *scale* ]]; then
 		echo "bench-cluster: scale $k node(s): $SCALE_CLIENTS clients, $SCALE_RATE broadcasts/s"
 		"$LOADGEN" --url "ws://127.0.0.1:$port/scale" --clients "$SCALE_CLIENTS" --senders 20 --rate "$SCALE_RATE" \
 			--ramp 2000 "${common[@]}" --out "$OUT/scale-$k.json" || echo "bench-cluster: loadgen exit $? (see report)"
+		cpu_of "${pids[@]}" >"$OUT/scale-$k.cpu"
 		stop_all
 	done
 fi
@@ -144,6 +155,12 @@ if any(s):
     print("## Scale: same load, 1 vs 2 vs 3 nodes on one port (SO_REUSEPORT)\n")
     print(hdr)
     for k, r in zip((1, 2, 3), s): print(row(f"{k} node(s)", r))
+    cpu = {}
+    for k in (1, 2, 3):
+        try: cpu[k] = float(open(f"{out}/scale-{k}.cpu").read())
+        except Exception: pass
+    if cpu:
+        print("\nServer CPU seconds for the whole run (all nodes, embedded NATS included): " + ", ".join(f"{k} node(s) {v:.1f} s" for k, v in cpu.items()))
     if s[0]:
         b = s[0]
         print("\nRatios against 1 node (delivered/s, p50, p99):")
