@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 	gplot "gonum.org/v1/plot"
@@ -68,14 +69,20 @@ func Charts(out string, res Results) ([]Chart, error) {
 		name := fmt.Sprintf("latency-c%d-r%s-s%d.png", cell.Clients, fmtRate(cell.Rate), cell.Size)
 		save(name, fmt.Sprintf("latency percentiles, %d clients, %s broadcasts/s, %d B", cell.Clients, fmtRate(cell.Rate), cell.Size), func() (*gplot.Plot, error) {
 			var series []plot.Series
+			var empty []string
 			for _, r := range res.Runs {
 				if r.Kind == "matrix" && r.Repeat == 1 && r.Clients == cell.Clients && r.Rate == cell.Rate && r.Size == cell.Size {
-					if h := hist(out, r); h != nil {
+					if h := hist(out, r); h != nil && h.TotalCount() > 0 {
 						series = append(series, plot.Series{Label: r.Server, Hist: h})
+					} else {
+						empty = append(empty, r.Server)
 					}
 				}
 			}
 			title := fmt.Sprintf("%d clients, %s broadcasts/s (%s deliveries/s), %d B", cell.Clients, fmtRate(cell.Rate), si(float64(cell.Clients)*cell.Rate), cell.Size)
+			if len(empty) > 0 {
+				title += fmt.Sprintf(" — no deliveries measured: %s", strings.Join(empty, ", "))
+			}
 			return plot.Percentiles(title, series, true)
 		})
 	}
