@@ -10,7 +10,7 @@
 #      3 agents (17,000 each, over 127.0.0.2-127.0.0.7), merged into one report.
 # The machine has 2 cores: nodes, NATS and the generators share them, so
 # more nodes cannot add capacity here; the scale runs show the cost of the
-# bus, not the gain of more machines. Takes about 3 minutes.
+# bus, not the gain of more machines. Takes about 2 minutes.
 # Settings (environment): OUT (results dir), SKIP (e.g. "big"), SCALE_CLIENTS,
 # SCALE_RATE, CROSS_CLIENTS, CROSS_RATE, BIG_CLIENTS, BIG_RATE, DURATION,
 # SERVER_BIN, LOADGEN_BIN (prebuilt binaries instead of building).
@@ -21,9 +21,9 @@ OUT=${OUT:-results/cluster-$(date -u +%Y%m%dT%H%M%SZ)}
 SKIP=${SKIP:-}
 DURATION=${DURATION:-10s}
 SCALE_CLIENTS=${SCALE_CLIENTS:-1000}
-SCALE_RATE=${SCALE_RATE:-100}
+SCALE_RATE=${SCALE_RATE:-50}
 CROSS_CLIENTS=${CROSS_CLIENTS:-1000}
-CROSS_RATE=${CROSS_RATE:-100}
+CROSS_RATE=${CROSS_RATE:-20}
 BIG_CLIENTS=${BIG_CLIENTS:-51000}
 BIG_RATE=${BIG_RATE:-1}
 mkdir -p "$OUT"
