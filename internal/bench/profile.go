@@ -36,7 +36,14 @@ func (b *bench) profile(ctx context.Context, l Load) Profile {
 		return p
 	}
 	defer srv.Stop()
-	base := filepath.Join(b.cfg.Out, "logs", "profile-load")
+	// The load's report sits in profile/, matched by loadgen compare
+	// like any other folder.
+	base := filepath.Join(b.cfg.Out, "profile", fmt.Sprintf("ours-c%d-r%s-s%d", l.Clients, fmtRate(l.Rate), l.Size))
+	if err := os.MkdirAll(filepath.Dir(base), 0o755); err != nil {
+		p.Err = err.Error()
+		b.prog.End("failed: %v", err)
+		return p
+	}
 	done := make(chan error, 1)
 	go func() {
 		_, err := b.gen.Run(ctx, srv.URL, l, base)
