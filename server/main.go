@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/wsbench/wsbench/server/chatserver"
+	"github.com/wsbench/wsbench/server/cluster"
 )
 
 func main() { os.Exit(run(os.Args[1:])) }
@@ -39,6 +40,11 @@ func run(args []string) int {
 	fs.DurationVar(&cfg.WriteTimeout, "write-timeout", cfg.WriteTimeout, "a write to a client taking longer closes it as a slow consumer")
 	fs.DurationVar(&cfg.CloseTimeout, "close-timeout", cfg.CloseTimeout, "wait this long for the client's close frame after ours")
 	fs.BoolVar(&cfg.AppHeartbeat, "app-heartbeat", cfg.AppHeartbeat, `answer a text "__ping__" with "__pong__" to the sender only, never relayed`)
+	var co cluster.Options
+	fs.StringVar(&co.Cluster, "cluster", "", "join the NATS bus at this URL (nats://HOST:PORT): rooms are shared with every node on it")
+	fs.StringVar(&co.Embed, "nats-embed", "", "start an embedded NATS server on HOST:PORT for the other nodes' --cluster (joined by this node)")
+	fs.BoolVar(&co.ReusePort, "reuse-port", false, "listen with SO_REUSEPORT so that several nodes can share --addr")
+	fs.StringVar(&co.Name, "node-name", "", "this node's name on the bus (default host-pid)")
 	fs.Usage = func() {
 		fmt.Fprintf(os.Stderr, "Usage: server [flags]\n\nWebSocket chat-room server: a message is relayed to every connection of its room (the URL path).\n\nFlags:\n%s\nExamples:\n  go run ./server --addr 127.0.0.1:8181\n  go run ./server --ping-interval 10s --pong-timeout 25s --origins http://localhost:8181\n", fs.FlagUsages())
 	}
@@ -57,11 +63,21 @@ func run(args []string) int {
 		fmt.Fprintf(os.Stderr, "server: %v\n", err)
 		return 2
 	}
+	if err := co.Validate(); err != nil {
+		fmt.Fprintf(os.Stderr, "server: %v\n", err)
+		return 2
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	logger := log.New(os.Stderr, "", log.LstdFlags|log.Lmicroseconds)
 	ready := func(a net.Addr) { logger.Printf("listening on %s", a) }
-	if err := chatserver.Run(ctx, cfg, logger.Printf, ready); err != nil {
+	var err error
+	if co.Enabled() {
+		err = cluster.Run(ctx, cfg, co, logger.Printf, ready, nil)
+	} else {
+		err = chatserver.Run(ctx, cfg, logger.Printf, ready)
+	}
+	if err != nil {
 		logger.Printf("server: %v", err)
 		return 1
 	}

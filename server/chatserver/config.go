@@ -32,7 +32,7 @@ type Config struct {
 	MaxConns         int           // open WebSocket connections; more are refused with 503
 	MaxPending       int           // TCP connections not (yet) upgraded: page, metrics, handshakes in progress; more are closed at once
 	SendQueue        int           // frames queued per connection before it is closed as slow (1008)
-	Origins          []string      // allowed Origin header values; empty allows all, "*" too
+	Origins          []string      // allowed Origin header values; empty allows all, "*" too, "http://host:*" any port of host
 	PushInterval     time.Duration // server pushes a text message to every client at this period; 0 = off
 	ShutdownGrace    time.Duration // how long Shutdown waits for clients to answer 1001
 	Pprof            bool          // serve /debug/pprof/
@@ -98,7 +98,7 @@ func (c Config) Validate() error {
 	}
 	for _, o := range c.Origins {
 		if o != "*" && !strings.Contains(o, "://") {
-			errs = append(errs, fmt.Errorf("--origins entry %q is not an origin; write it as scheme://host[:port], e.g. http://localhost:8181", o))
+			errs = append(errs, fmt.Errorf("--origins entry %q is not an origin; write it as scheme://host[:port] or scheme://host:* (any port), e.g. http://localhost:8181", o))
 		}
 	}
 	return errors.Join(errs...)

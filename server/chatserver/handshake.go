@@ -68,11 +68,37 @@ func (s *Server) originAllowed(origin string) bool {
 	}
 	origin = strings.TrimSuffix(origin, "/")
 	for _, o := range s.cfg.Origins {
-		if o == "*" || strings.EqualFold(strings.TrimSuffix(o, "/"), origin) {
+		if originMatches(strings.TrimSuffix(o, "/"), origin) {
 			return true
 		}
 	}
 	return false
+}
+
+// originMatches compares one --origins entry with an Origin value, case
+// insensitively. "*" allows every origin and "scheme://host:*" every port
+// of that host (a local dev server or test page picks its port at random).
+func originMatches(allowed, origin string) bool {
+	if allowed == "*" || strings.EqualFold(allowed, origin) {
+		return true
+	}
+	host, ok := strings.CutSuffix(allowed, ":*")
+	if !ok || len(origin) < len(host) || !strings.EqualFold(origin[:len(host)], host) {
+		return false
+	}
+	port, ok := strings.CutPrefix(origin[len(host):], ":")
+	if !ok {
+		return origin[len(host):] == ""
+	}
+	if port == "" {
+		return false
+	}
+	for _, c := range port {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // clientIP is the peer's address, or with TrustProxy the address the nearest

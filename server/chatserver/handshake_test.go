@@ -244,3 +244,28 @@ func FuzzRequest(f *testing.F) {
 		}
 	})
 }
+
+func TestOriginMatches(t *testing.T) {
+	cases := []struct {
+		allowed, origin string
+		want            bool
+	}{
+		{"*", "http://anything.example", true},
+		{"http://good.example", "http://good.example", true},
+		{"http://good.example", "HTTP://Good.Example", true},
+		{"http://good.example", "http://good.example:8080", false},
+		{"http://127.0.0.1:*", "http://127.0.0.1:43127", true},
+		{"http://127.0.0.1:*", "http://127.0.0.1", true},
+		{"http://127.0.0.1:*", "http://127.0.0.1:", false},
+		{"http://127.0.0.1:*", "http://127.0.0.1:80x", false},
+		{"http://127.0.0.1:*", "http://127.0.0.10:80", false},
+		{"http://127.0.0.1:*", "https://127.0.0.1:80", false},
+		{"http://127.0.0.1:*", "http://127.0.0.1.evil.example", false},
+		{"http://127.0.0.1:*", "http://127.0.0.1:80@evil.example", false},
+	}
+	for _, c := range cases {
+		if got := originMatches(c.allowed, c.origin); got != c.want {
+			t.Errorf("originMatches(%q, %q) = %v, want %v", c.allowed, c.origin, got, c.want)
+		}
+	}
+}

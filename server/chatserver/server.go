@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gobwas/ws"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/wsbench/wsbench/server/frame"
@@ -49,7 +50,8 @@ type Server struct {
 	nconns   atomic.Int64 // admitted WebSocket connections (open or upgrading)
 	pending  atomic.Int64 // TCP connections the HTTP server holds (not hijacked)
 
-	mu       sync.Mutex // serializes joins with the start of draining
+	mu       sync.Mutex      // serializes joins with the start of draining
+	health   []func() string // extra /healthz lines, guarded by mu
 	addr     atomic.Pointer[net.Addr]
 	serving  atomic.Bool
 	quit     chan struct{}
@@ -88,6 +90,19 @@ func New(cfg Config, logf func(format string, args ...any)) (*Server, error) {
 		ConnState:         s.connState,
 	}
 	return s, nil
+}
+
+// AddHealthLine adds a line to the /healthz body, computed on each request
+// (a cluster node reports its NATS link). It does not change the status.
+func (s *Server) AddHealthLine(line func() string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.health = append(s.health[:len(s.health):len(s.health)], line)
+}
+
+// RegisterCollector adds c to the registry served on /metrics.
+func (s *Server) RegisterCollector(c prometheus.Collector) error {
+	return s.m.reg.Register(c)
 }
 
 // Config returns the server's configuration.
@@ -254,6 +269,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		w.Write([]byte("ok\n"))
+		s.mu.Lock()
+		lines := s.health
+		s.mu.Unlock()
+		for _, line := range lines {
+			fmt.Fprintln(w, line())
+		}
 	case p == "/metrics":
 		promhttp.HandlerFor(s.m.reg, promhttp.HandlerOpts{}).ServeHTTP(w, r)
 	case s.cfg.Pprof && strings.HasPrefix(p, "/debug/pprof/"):

@@ -77,6 +77,9 @@ type Node struct {
 	reconnects    atomic.Int64
 	lastErr       atomic.Pointer[string]
 	closeOnce     sync.Once
+
+	logMu  sync.Mutex
+	closed bool // guarded by logMu: logf is silent after Close
 }
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
@@ -89,10 +92,17 @@ func Join(cfg Config, local Deliverer, logf func(string, ...any)) (*Node, error)
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if logf == nil {
-		logf = func(string, ...any) {}
+	n := &Node{local: local, url: cfg.URL}
+	// NATS runs its callbacks on its own goroutine, possibly after Close;
+	// logf is not called once Close has returned.
+	n.logf = func(format string, a ...any) {
+		n.logMu.Lock()
+		defer n.logMu.Unlock()
+		if logf != nil && !n.closed {
+			logf(format, a...)
+		}
 	}
-	n := &Node{local: local, logf: logf, url: cfg.URL}
+	logf = n.logf
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	n.id = binary.BigEndian.Uint64(b[:])
@@ -222,6 +232,9 @@ func (n *Node) Close() error {
 		}
 		n.nc.Close()
 		n.connected.Store(false)
+		n.logMu.Lock()
+		n.closed = true
+		n.logMu.Unlock()
 	})
 	return nil
 }

@@ -7,8 +7,6 @@ import (
 	"net"
 	"os"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/wsbench/wsbench/server/chatserver"
 )
 
@@ -36,13 +34,6 @@ func (o Options) Validate() error {
 		}
 	}
 	return nil
-}
-
-// healthLiner and collectorRegistrar are what Run looks for on the server
-// to add the bus state to /healthz and /metrics (see README).
-type healthLiner interface{ AddHealthLine(func() string) }
-type collectorRegistrar interface {
-	RegisterCollector(prometheus.Collector) error
 }
 
 // Run is chatserver.Run for a cluster node: it starts the embedded NATS
@@ -86,13 +77,9 @@ func Run(ctx context.Context, cfg chatserver.Config, o Options, logf func(string
 		}
 		defer node.Close()
 		srv.SetFanout(node)
-		if h, ok := any(srv).(healthLiner); ok {
-			h.AddHealthLine(func() string { return node.Status().Health() })
-		}
-		if r, ok := any(srv).(collectorRegistrar); ok {
-			if err := r.RegisterCollector(node.Collector()); err != nil {
-				logf("cluster metrics: %v", err)
-			}
+		srv.AddHealthLine(func() string { return node.Status().Health() })
+		if err := srv.RegisterCollector(node.Collector()); err != nil {
+			return fmt.Errorf("cluster metrics: %w", err)
 		}
 		if status != nil {
 			status(node)

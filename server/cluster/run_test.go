@@ -3,7 +3,10 @@ package cluster
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -48,6 +51,18 @@ func TestRunSharedPort(t *testing.T) {
 	b, errB := start(Options{Cluster: a.node.Status().URL, ReusePort: true}, cfgB)
 	if b.addr.String() != a.addr.String() {
 		t.Errorf("node b listens on %v; want the shared %v", b.addr, a.addr)
+	}
+	// Run wires the bus state into the server's /healthz and /metrics.
+	for path, want := range map[string]string{"/healthz": "nats: connected", "/metrics": "wsbench_cluster_nats_connected 1"} {
+		resp, err := http.Get("http://" + a.addr.String() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), want) {
+			t.Errorf("GET %s: %d, body lacks %q:\n%.400s", path, resp.StatusCode, want, body)
+		}
 	}
 	var clients []*wsClient
 	for i := 0; i < 6; i++ {
