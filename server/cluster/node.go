@@ -95,11 +95,12 @@ func Join(cfg Config, local Deliverer, logf func(string, ...any)) (*Node, error)
 	n := &Node{local: local, url: cfg.URL}
 	// NATS runs its callbacks on its own goroutine, possibly after Close;
 	// logf is not called once Close has returned.
+	userLogf := logf
 	n.logf = func(format string, a ...any) {
 		n.logMu.Lock()
 		defer n.logMu.Unlock()
-		if logf != nil && !n.closed {
-			logf(format, a...)
+		if userLogf != nil && !n.closed {
+			userLogf(format, a...)
 		}
 	}
 	logf = n.logf
