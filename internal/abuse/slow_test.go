@@ -9,32 +9,16 @@ import (
 	"github.com/wsbench/wsbench/server/chatserver"
 )
 
-// boundedListener sets a fixed send buffer on every accepted connection,
-// which turns off the kernel's send-buffer autotuning (up to
-// net.ipv4.tcp_wmem max, 4 MiB on Linux by default).
-type boundedListener struct {
-	net.Listener
-	sndbuf int
-}
-
-func (l boundedListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if tc, ok := c.(*net.TCPConn); ok {
-		tc.SetWriteBuffer(l.sndbuf)
-	}
-	return c, err
-}
-
 // TestSlowReadersBoundedSendBuffer runs the slow-readers scenario against
-// our server with its socket send buffers bounded from outside (32 KiB)
-// and a 1 s write timeout: then every non-reading client must be closed by
-// the server's slow-consumer policy. (With autotuned 4 MiB buffers the
-// 96 KiB each is sent all fit in the kernel and nothing is closed; see
-// SECURITY.md.)
+// our server with --socket-buffer 32 KiB and a 1 s write timeout: every
+// non-reading client must be closed by the server's slow-consumer policy.
+// (With --socket-buffer 0, kernel autotuning up to 4 MiB, the 96 KiB each
+// is sent all fit in the kernel and nothing is closed; see SECURITY.md.)
 func TestSlowReadersBoundedSendBuffer(t *testing.T) {
 	noLeaks(t)
 	cfg := chatserver.DefaultConfig()
 	cfg.WriteTimeout = time.Second
+	cfg.SocketBuffer = 32 << 10
 	cfg.CloseTimeout = 500 * time.Millisecond
 	cfg.ShutdownGrace = time.Second
 	s, err := chatserver.New(cfg, nil)
@@ -46,7 +30,7 @@ func TestSlowReadersBoundedSendBuffer(t *testing.T) {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- s.Serve(boundedListener{ln, 32 << 10}) }()
+	go func() { done <- s.Serve(ln) }()
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()

@@ -20,6 +20,7 @@ const (
 	DefaultWriteTimeout     = 10 * time.Second
 	DefaultCloseTimeout     = 3 * time.Second
 	DefaultMaxPending       = 1024
+	DefaultSocketBuffer     = 64 << 10
 )
 
 // Config holds every setting of a Server; each field is one command-line
@@ -41,6 +42,7 @@ type Config struct {
 	WriteTimeout     time.Duration // a write that takes longer closes the receiver as slow
 	CloseTimeout     time.Duration // how long to wait for the peer's close frame after ours
 	AppHeartbeat     bool          // answer a text "__ping__" with "__pong__" to the sender only
+	SocketBuffer     int           // SO_SNDBUF of each upgraded connection, bytes; 0 = kernel autotuning (up to tcp_wmem max, MiBs per non-reader)
 }
 
 // DefaultConfig returns the configuration the server command starts from.
@@ -58,6 +60,7 @@ func DefaultConfig() Config {
 		WriteTimeout:     DefaultWriteTimeout,
 		CloseTimeout:     DefaultCloseTimeout,
 		AppHeartbeat:     true,
+		SocketBuffer:     DefaultSocketBuffer,
 	}
 }
 
@@ -92,6 +95,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxPending < 1 {
 		errs = append(errs, fmt.Errorf("--max-pending %d must be at least 1", c.MaxPending))
+	}
+	if c.SocketBuffer < 0 {
+		errs = append(errs, fmt.Errorf("--socket-buffer %d must be 0 (kernel default) or a size in bytes, e.g. 131072", c.SocketBuffer))
 	}
 	if c.SendQueue < 1 {
 		errs = append(errs, fmt.Errorf("--send-queue %d must be at least 1 frame", c.SendQueue))

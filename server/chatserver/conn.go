@@ -31,6 +31,8 @@ type conn struct {
 	mu           sync.Mutex
 	queue        *qbuf         // frames waiting for the writer (nil: none)
 	spare        *qbuf         // the writer's previous batch, reused while busy
+	pongs        int           // pongs in queue (not yet taken by the writer)
+	lastPong     int           // index in queue.s of the newest of them
 	writing      bool          // a writer goroutine is running
 	closing      bool          // our close frame is queued (last in queue)
 	closeTaken   bool          // the writer has taken the close frame
@@ -118,24 +120,52 @@ func (c *conn) cut() {
 // consumer (1008) instead of waiting.
 func (c *conn) enqueue(f []byte) bool {
 	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.enqueueLocked(f)
+}
+
+func (c *conn) enqueueLocked(f []byte) bool {
 	if c.closing || c.dead {
-		c.mu.Unlock()
 		return false
 	}
 	if c.queue != nil && len(c.queue.s) >= c.s.cfg.SendQueue {
 		putQ(c.queue) // drop the backlog
 		c.queue = nil
+		c.pongs = 0
 		c.beginCloseLocked(ws.StatusPolicyViolation, "slow consumer")
 		c.endReason = "slow consumer: send queue full"
 		c.armForceLocked()
-		c.mu.Unlock()
 		c.s.m.slowConsumer.WithLabelValues("queue").Inc()
 		return false
 	}
 	push(&c.queue, f)
 	c.startWriterLocked()
-	c.mu.Unlock()
 	return true
+}
+
+// maxPendingPongs bounds the pongs waiting in one send queue: past it, or
+// when the queue is full, a new ping's pong replaces the newest waiting one
+// (RFC 6455 §5.5.3 allows answering only the most recent ping), so a ping
+// flood costs at most this many queue slots and cannot get a client that
+// reads closed as a slow consumer.
+const maxPendingPongs = 16
+
+// enqueuePong queues the pong answering a ping with payload p.
+func (c *conn) enqueuePong(p []byte) {
+	f := frame.Encode(ws.OpPong, p)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closing || c.dead {
+		return
+	}
+	if c.pongs > 0 && (c.pongs >= maxPendingPongs || len(c.queue.s) >= c.s.cfg.SendQueue) && c.lastPong < len(c.queue.s) {
+		c.queue.s[c.lastPong] = f
+		return
+	}
+	if c.enqueueLocked(f) {
+		c.pongs++
+		c.lastPong = len(c.queue.s) - 1
+	}
 }
 
 func (c *conn) startWriterLocked() {
@@ -199,6 +229,7 @@ func (c *conn) writeLoop() {
 		}
 		batch := c.queue
 		c.queue, c.spare = c.spare, nil
+		c.pongs = 0
 		withClose := c.closing && !c.closeTaken
 		if withClose {
 			c.closeTaken = true
@@ -272,7 +303,7 @@ func (c *conn) readLoop() {
 			c.s.fanout.Publish(c.room, op, p)
 		case ws.OpPing:
 			if !c.isClosing() {
-				c.enqueue(frame.Encode(ws.OpPong, p))
+				c.enqueuePong(p)
 			}
 		case ws.OpClose:
 			code, reason, perr := frame.ParseClose(p)

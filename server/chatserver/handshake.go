@@ -191,6 +191,12 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request) {
 		b, _ := rw.Reader.Peek(n)
 		pending = append([]byte(nil), b...)
 	}
+	if tc, ok := nc.(*net.TCPConn); ok && s.cfg.SocketBuffer > 0 {
+		// A bounded kernel buffer makes a receiver that stops reading
+		// fill its send queue (and be closed as slow) within seconds,
+		// instead of pinning megabytes of kernel memory first.
+		_ = tc.SetWriteBuffer(s.cfg.SocketBuffer)
+	}
 	c.attach(nc, pending)
 	s.m.accepted.Inc()
 	s.m.open.Inc()

@@ -57,3 +57,37 @@ func TestHeartbeat(t *testing.T) {
 		t.Fatalf("room has %d members; want the ponging one only", members)
 	}
 }
+
+// TestPingFloodCoalesced: a client that sends pings far faster than the
+// server writes, with a one-frame send queue, is not closed as a slow
+// consumer; it gets pongs in order and the last one answers its last ping.
+func TestPingFloodCoalesced(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, func(c *Config) { c.SendQueue = 1; c.PingInterval = 0 })
+	c := dial(t, s, "/flood")
+	const pings = 5000
+	var flood []byte
+	for i := 0; i < pings; i++ {
+		flood = append(flood, masked(true, 0, ws.OpPing, []byte(fmt.Sprint(i)))...)
+	}
+	c.write(flood)
+	last, n := -1, 0
+	for last != pings-1 {
+		f, err := c.read(5 * time.Second)
+		if err != nil {
+			t.Fatalf("after %d pongs (last %d): %v", n, last, err)
+		}
+		if f.Header.OpCode != ws.OpPong {
+			t.Fatalf("got opcode %v (payload %q) after %d pongs; want only pongs, no close", f.Header.OpCode, f.Payload, n)
+		}
+		var k int
+		if _, err := fmt.Sscan(string(f.Payload), &k); err != nil || k <= last {
+			t.Fatalf("pong %q after pong %d: want increasing ping numbers", f.Payload, last)
+		}
+		last, n = k, n+1
+	}
+	if got := metric(t, s, `wsbench_slow_consumer_closes_total{reason="queue"}`); got != 0 {
+		t.Errorf("slow consumer closes = %v; want 0", got)
+	}
+	t.Logf("%d pings answered by %d pongs", pings, n)
+}
