@@ -119,7 +119,14 @@ func Select(cases []suite.Case, expr string) []suite.Case {
 // List prints the catalogue: id, group, ref, title.
 func List(w io.Writer, cases []suite.Case) error {
 	for _, c := range cases {
-		if _, err := fmt.Fprintf(w, "%-8s  %-10s  %-26s  %s\n", c.ID, c.Group, c.Ref, c.Title); err != nil {
+		ref := c.Ref
+		if len(ref) > 26 { // long WHATWG step references go on their own line
+			if _, err := fmt.Fprintf(w, "%-8s  %-10s  %s\n", c.ID, c.Group, ref); err != nil {
+				return err
+			}
+			c.ID, c.Group, ref = "", "", ""
+		}
+		if _, err := fmt.Fprintf(w, "%-8s  %-10s  %-26s  %s\n", c.ID, c.Group, ref, c.Title); err != nil {
 			return err
 		}
 	}
