@@ -2,7 +2,6 @@ package cases_test
 
 import (
 	"context"
-	"net"
 	"regexp"
 	"strings"
 	"testing"
@@ -14,6 +13,7 @@ import (
 	"github.com/wsbench/wsbench/conformance/runner"
 	"github.com/wsbench/wsbench/conformance/suite"
 	"github.com/wsbench/wsbench/server/chatserver"
+	"github.com/wsbench/wsbench/server/chatserver/chattest"
 )
 
 // startReference runs the reference server with short heartbeat settings.
@@ -28,23 +28,7 @@ func startReference(t *testing.T) (string, chatserver.Config) {
 	cfg.HandshakeTimeout = 500 * time.Millisecond
 	cfg.CloseTimeout = 300 * time.Millisecond
 	cfg.ShutdownGrace = time.Second
-	s, err := chatserver.New(cfg, t.Logf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ln) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = s.Shutdown(ctx)
-		<-done
-	})
-	return "ws://" + ln.Addr().String() + "/", cfg
+	return "ws://" + chattest.Start(t, cfg, t.Logf) + "/", cfg
 }
 
 func runSuite(t *testing.T, cfg runner.Config) []report.Entry {

@@ -17,6 +17,7 @@ import (
 	"github.com/gobwas/ws"
 
 	"github.com/wsbench/wsbench/server/chatserver"
+	"github.com/wsbench/wsbench/server/chatserver/chattest"
 )
 
 // noLeaks fails the test when goroutines started during it are still
@@ -48,23 +49,7 @@ func startServer(t *testing.T, logf func(string, ...any), mut func(*chatserver.C
 	if mut != nil {
 		mut(&cfg)
 	}
-	s, err := chatserver.New(cfg, logf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ln) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		s.Shutdown(ctx)
-		<-done
-	})
-	return "ws://" + ln.Addr().String() + "/"
+	return "ws://" + chattest.Start(t, cfg, logf) + "/"
 }
 
 func TestNewTarget(t *testing.T) {

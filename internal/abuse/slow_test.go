@@ -2,7 +2,6 @@ package abuse
 
 import (
 	"context"
-	"net"
 	"testing"
 	"time"
 
@@ -16,28 +15,11 @@ import (
 // is sent all fit in the kernel and nothing is closed; see SECURITY.md.)
 func TestSlowReadersBoundedSendBuffer(t *testing.T) {
 	noLeaks(t)
-	cfg := chatserver.DefaultConfig()
-	cfg.WriteTimeout = time.Second
-	cfg.SocketBuffer = 32 << 10
-	cfg.CloseTimeout = 500 * time.Millisecond
-	cfg.ShutdownGrace = time.Second
-	s, err := chatserver.New(cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ln) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		s.Shutdown(ctx)
-		<-done
+	url := startServer(t, nil, func(cfg *chatserver.Config) {
+		cfg.WriteTimeout = time.Second
+		cfg.SocketBuffer = 32 << 10
 	})
-	tg, err := NewTarget("ws://" + ln.Addr().String() + "/")
+	tg, err := NewTarget(url)
 	if err != nil {
 		t.Fatal(err)
 	}

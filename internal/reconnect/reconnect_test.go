@@ -3,7 +3,6 @@ package reconnect
 import (
 	"context"
 	"errors"
-	"net"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -13,6 +12,7 @@ import (
 	"github.com/wsbench/wsbench/internal/backoff"
 	"github.com/wsbench/wsbench/internal/eventually"
 	"github.com/wsbench/wsbench/server/chatserver"
+	"github.com/wsbench/wsbench/server/chatserver/chattest"
 )
 
 func startServer(t *testing.T, edit func(*chatserver.Config)) string {
@@ -20,23 +20,7 @@ func startServer(t *testing.T, edit func(*chatserver.Config)) string {
 	cfg := chatserver.DefaultConfig()
 	cfg.ShutdownGrace = time.Second
 	edit(&cfg)
-	s, err := chatserver.New(cfg, t.Logf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ln) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = s.Shutdown(ctx)
-		<-done
-	})
-	return "ws://" + ln.Addr().String() + "/room"
+	return "ws://" + chattest.Start(t, cfg, t.Logf) + "/room"
 }
 
 var fast = backoff.Config{Base: 10 * time.Millisecond, Cap: 50 * time.Millisecond, Stable: time.Second}
