@@ -247,7 +247,7 @@ func (r *job) run() {
 		if res.Window != nil {
 			out.StartNs = res.Window.Table.Start.UnixNano()
 			out.Lo, out.Hi = res.Window.Lo, res.Window.Hi
-			out.LastReceipts = encodeReceipts(res.LastReceipts)
+			out.LastReceipts = procs.EncodeReceipts(res.LastReceipts)
 		}
 	}
 	if a.Reports != "" && out.Report != nil {

@@ -1,97 +1,27 @@
 package agent
 
 import (
-	"encoding/base64"
-	"encoding/binary"
 	"errors"
-	"fmt"
 	"time"
 
-	"github.com/HdrHistogram/hdrhistogram-go"
-
-	"github.com/wsbench/wsbench/loadgen/receive"
+	"github.com/wsbench/wsbench/loadgen/procs"
 	"github.com/wsbench/wsbench/loadgen/report"
-	"github.com/wsbench/wsbench/loadgen/timetable"
 )
 
-func encodeReceipts(last []int64) string {
-	b := make([]byte, 8*len(last))
-	for i, t := range last {
-		binary.LittleEndian.PutUint64(b[8*i:], uint64(t))
-	}
-	return base64.StdEncoding.EncodeToString(b)
-}
-
-// Combine merges the agents' results of one run (one run id, one
-// timetable) into one report: report.Merge sums counters and merges the
-// histograms; then, since every receiver was owed every sender's
-// broadcasts, Expected = Sent × Receivers and Lost are recomputed over the
-// whole run, and the fan-out histogram is rebuilt from the latest receipt
-// of each slot over all agents (receipts shifted to the controller's clock
-// by offsets[i], zero when not corrected). rate and senders are the whole
-// run's.
+// Combine merges the agents' results of one run into one report (see
+// procs.MergeResults); offsets[i] shifts agent i's receipts onto the
+// controller's clock (zero when not corrected).
 func Combine(results []*Result, offsets []time.Duration, rate float64, senders int) (*report.Report, error) {
-	var reps []*report.Report
-	var warnings []string
-	var win *receive.Window
-	var last []int64
-	for i, res := range results {
-		if res == nil || res.Report == nil {
-			continue
-		}
-		reps = append(reps, res.Report)
-		if res.LastReceipts == "" {
-			continue
-		}
-		b, err := base64.StdEncoding.DecodeString(res.LastReceipts)
-		if err != nil {
-			return nil, fmt.Errorf("agent %s fan-out data: %w", res.ID, err)
-		}
-		off := int64(0)
-		if i < len(offsets) {
-			off = int64(offsets[i])
-		}
-		// One receipt per measured slot, and the same window everywhere.
-		if res.Hi < res.Lo || res.Hi-res.Lo != uint64(len(b)/8) || (win != nil && (res.Lo != win.Lo || res.Hi != win.Hi)) {
-			warnings = append(warnings, fmt.Sprintf("agent %s: fan-out data does not match the run's window; left out of fan-out", res.ID))
-			continue
-		}
-		if win == nil {
-			win = &receive.Window{Table: timetable.Timetable{Start: time.Unix(0, res.StartNs-off), Rate: rate, Senders: senders}, Lo: res.Lo, Hi: res.Hi}
-			last = make([]int64, res.Hi-res.Lo)
-		}
-		for k := 0; k+8 <= len(b) && k/8 < len(last); k += 8 {
-			t := int64(binary.LittleEndian.Uint64(b[k:]))
-			if t != 0 {
-				last[k/8] = max(last[k/8], t-off)
-			}
+	parts := make([]*procs.WorkerResult, len(results))
+	for i, r := range results {
+		if r != nil {
+			parts[i] = &r.WorkerResult
 		}
 	}
-	if len(reps) == 0 {
+	name := func(i int) string { return "agent " + results[i].ID }
+	rep, err := procs.MergeResults(parts, offsets, name, rate, senders)
+	if errors.Is(err, procs.ErrNoResults) {
 		return nil, errors.New("no agent returned a report")
 	}
-	out, err := report.Merge(reps)
-	if err != nil {
-		return nil, err
-	}
-	out.Generator.Warnings = append(out.Generator.Warnings, warnings...)
-	m := &out.Messages
-	m.Expected = m.Sent * m.Receivers
-	m.Lost = max(0, m.Expected-(m.Delivered-m.Duplicated))
-	decode := func(s string) *hdrhistogram.Histogram {
-		if s == "" {
-			return report.NewLatencyHistogram()
-		}
-		h, err := report.DecodeHistogram(s)
-		if err != nil {
-			return report.NewLatencyHistogram()
-		}
-		return h
-	}
-	fan := report.NewLatencyHistogram()
-	if win != nil {
-		fan = receive.FanoutHistogram(win, last)
-	}
-	out.Recompute(decode(out.Histograms.Latency), decode(out.Histograms.Connect), fan)
-	return out, nil
+	return rep, err
 }

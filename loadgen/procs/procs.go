@@ -21,7 +21,6 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -35,10 +34,8 @@ import (
 	"time"
 
 	"github.com/wsbench/wsbench/loadgen/client"
-	"github.com/wsbench/wsbench/loadgen/receive"
 	"github.com/wsbench/wsbench/loadgen/report"
 	"github.com/wsbench/wsbench/loadgen/run"
-	"github.com/wsbench/wsbench/loadgen/timetable"
 )
 
 // StartDelay is how long after the last worker's ramp slot 0 is due.
@@ -172,41 +169,15 @@ func Run(ctx context.Context, cfg run.Config, procs int, command func() *exec.Cm
 		}
 		results[i] = res
 	}
-	return combine(cfg, procs, senders, startAt, results, warnings, errors.Join(errs...))
+	return combine(cfg, procs, senders, results, warnings, errors.Join(errs...))
 }
 
 // combine merges the workers' results.
-func combine(cfg run.Config, procs, senders int, startAt time.Time, results []*WorkerResult, warnings []string, werr error) (*report.Report, error) {
-	var reps []*report.Report
-	var last []int64
-	var win *receive.Window
-	for _, res := range results {
-		if res == nil || res.Report == nil {
-			continue
-		}
-		reps = append(reps, res.Report)
-		if res.LastReceipts == "" {
-			continue
-		}
-		b, err := base64.StdEncoding.DecodeString(res.LastReceipts)
-		if err != nil {
-			return nil, fmt.Errorf("worker fan-out data: %w", err)
-		}
-		if win == nil {
-			win = &receive.Window{Table: timetable.Timetable{Start: time.Unix(0, res.StartNs), Rate: cfg.Rate, Senders: senders}, Lo: res.Lo, Hi: res.Hi}
-			last = make([]int64, res.Hi-res.Lo)
-		}
-		for i := 0; i+8 <= len(b) && i/8 < len(last); i += 8 {
-			last[i/8] = max(last[i/8], int64(binary.LittleEndian.Uint64(b[i:])))
-		}
-	}
-	if len(reps) == 0 {
-		if werr == nil {
-			werr = errors.New("no worker returned a report")
-		}
+func combine(cfg run.Config, procs, senders int, results []*WorkerResult, warnings []string, werr error) (*report.Report, error) {
+	rep, err := MergeResults(results, nil, func(i int) string { return fmt.Sprintf("worker %d", i) }, cfg.Rate, senders)
+	if errors.Is(err, ErrNoResults) && werr != nil {
 		return nil, werr
 	}
-	rep, err := report.Merge(reps)
 	if err != nil {
 		return nil, err
 	}
@@ -214,22 +185,6 @@ func combine(cfg run.Config, procs, senders int, startAt time.Time, results []*W
 	rep.Config.Ramp = cfg.Ramp
 	rep.Config.DurationS = cfg.Duration.Seconds()
 	rep.Generator.Warnings = append(warnings, rep.Generator.Warnings...)
-	m := &rep.Messages
-	m.Expected = m.Sent * m.Receivers
-	m.Lost = max(0, m.Expected-(m.Delivered-m.Duplicated))
-	lat, _ := report.DecodeHistogram(rep.Histograms.Latency)
-	con, _ := report.DecodeHistogram(rep.Histograms.Connect)
-	fan := report.NewLatencyHistogram()
-	if win != nil {
-		fan = receive.FanoutHistogram(win, last)
-	}
-	if lat == nil {
-		lat = report.NewLatencyHistogram()
-	}
-	if con == nil {
-		con = report.NewLatencyHistogram()
-	}
-	rep.Recompute(lat, con, fan)
 	if werr != nil {
 		rep.Generator.Warnings = append(rep.Generator.Warnings, werr.Error())
 	}

@@ -3,8 +3,6 @@ package procs
 import (
 	"bufio"
 	"context"
-	"encoding/base64"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -78,11 +76,7 @@ func WorkerMain(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer) 
 		if res.Window != nil {
 			out.StartNs = res.Window.Table.Start.UnixNano()
 			out.Lo, out.Hi = res.Window.Lo, res.Window.Hi
-			b := make([]byte, 8*len(res.LastReceipts))
-			for i, t := range res.LastReceipts {
-				binary.LittleEndian.PutUint64(b[8*i:], uint64(t))
-			}
-			out.LastReceipts = base64.StdEncoding.EncodeToString(b)
+			out.LastReceipts = EncodeReceipts(res.LastReceipts)
 		}
 	}
 	if !gated {

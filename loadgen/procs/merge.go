@@ -1,0 +1,103 @@
+package procs
+
+import (
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/wsbench/wsbench/loadgen/receive"
+	"github.com/wsbench/wsbench/loadgen/report"
+	"github.com/wsbench/wsbench/loadgen/timetable"
+)
+
+// ErrNoResults is returned by MergeResults when no part returned a report.
+var ErrNoResults = errors.New("no part of the run returned a report")
+
+// MergeResults merges the results of the processes or agents that shared
+// one run (one run id, one timetable) into one report. report.Merge sums
+// the counters and merges the histograms; then, since every receiver was
+// owed every sender's broadcasts, Expected = Sent × Receivers and Lost are
+// recomputed over the whole run, and the fan-out histogram is rebuilt from
+// the latest receipt of each slot over all parts. offsets[i], if given,
+// shifts part i's clock onto the merging one (agents on other machines);
+// name(i) names part i in warnings. rate and senders are the whole run's.
+// A part whose fan-out data does not match the run's window is left out of
+// the fan-out histogram, with a warning.
+func MergeResults(results []*WorkerResult, offsets []time.Duration, name func(int) string, rate float64, senders int) (*report.Report, error) {
+	var reps []*report.Report
+	var warnings []string
+	var win *receive.Window
+	var last []int64
+	for i, res := range results {
+		if res == nil || res.Report == nil {
+			continue
+		}
+		reps = append(reps, res.Report)
+		if res.LastReceipts == "" {
+			continue
+		}
+		b, err := base64.StdEncoding.DecodeString(res.LastReceipts)
+		if err != nil {
+			return nil, fmt.Errorf("%s fan-out data: %w", name(i), err)
+		}
+		var off int64
+		if i < len(offsets) {
+			off = int64(offsets[i])
+		}
+		// One receipt per measured slot, and the same window everywhere.
+		if res.Hi < res.Lo || res.Hi-res.Lo != uint64(len(b)/8) || (win != nil && (res.Lo != win.Lo || res.Hi != win.Hi)) {
+			warnings = append(warnings, fmt.Sprintf("%s: fan-out data does not match the run's window; left out of fan-out", name(i)))
+			continue
+		}
+		if win == nil {
+			win = &receive.Window{Table: timetable.Timetable{Start: time.Unix(0, res.StartNs-off), Rate: rate, Senders: senders}, Lo: res.Lo, Hi: res.Hi}
+			last = make([]int64, res.Hi-res.Lo)
+		}
+		for k := 0; k+8 <= len(b) && k/8 < len(last); k += 8 {
+			if t := int64(binary.LittleEndian.Uint64(b[k:])); t != 0 {
+				last[k/8] = max(last[k/8], t-off)
+			}
+		}
+	}
+	if len(reps) == 0 {
+		return nil, ErrNoResults
+	}
+	out, err := report.Merge(reps)
+	if err != nil {
+		return nil, err
+	}
+	out.Generator.Warnings = append(out.Generator.Warnings, warnings...)
+	m := &out.Messages
+	m.Expected = m.Sent * m.Receivers
+	m.Lost = max(0, m.Expected-(m.Delivered-m.Duplicated))
+	fan := report.NewLatencyHistogram()
+	if win != nil {
+		fan = receive.FanoutHistogram(win, last)
+	}
+	out.Recompute(decodeOrEmpty(out.Histograms.Latency), decodeOrEmpty(out.Histograms.Connect), fan)
+	return out, nil
+}
+
+// EncodeReceipts is the LastReceipts encoding of per-slot receipt times.
+func EncodeReceipts(last []int64) string {
+	b := make([]byte, 8*len(last))
+	for i, t := range last {
+		binary.LittleEndian.PutUint64(b[8*i:], uint64(t))
+	}
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+// decodeOrEmpty decodes a merged histogram; a missing or unreadable one
+// counts as empty (report.Merge has already refused corrupt inputs).
+func decodeOrEmpty(s string) *hdrhistogram.Histogram {
+	if s != "" {
+		if h, err := report.DecodeHistogram(s); err == nil {
+			return h
+		}
+	}
+	return report.NewLatencyHistogram()
+}
