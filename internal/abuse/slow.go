@@ -39,11 +39,13 @@ func openSilent(ctx context.Context, d dialer, room string, n int) (conns []*raw
 }
 
 // slowBudget is how many bytes each non-reading client of slow-readers is
-// sent: more than a bounded server send buffer plus our 4 KiB receive
-// buffer, so a server that bounds its socket buffers blocks on them and its
-// slow-consumer policy acts; 10,000 × 96 KiB ≈ 1 GiB of kernel memory at
-// most, which the machine can spare for a few seconds.
-const slowBudget = 96 << 10
+// sent: more than what a bounded connection may hold in the kernel (our
+// server's --socket-buffer 64 KiB, which Linux doubles, plus our 4 KiB
+// receive buffer), so a server that bounds its socket buffers blocks on
+// them and its slow-consumer policy acts. With autotuned buffers (up to
+// 4 MiB) it all fits and nothing is closed. 10,000 clients hold at most
+// ~1.3 GiB of kernel memory that way, for a few seconds.
+const slowBudget = 256 << 10
 
 // slowReaders connects Config.SlowConns clients that never read to a room,
 // broadcasts 8 KiB messages (10 per second) until each of them was sent
