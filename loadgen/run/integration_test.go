@@ -3,7 +3,6 @@ package run
 import (
 	"bufio"
 	"context"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/wsbench/wsbench/loadgen/report"
 	"github.com/wsbench/wsbench/server/chatserver"
+	"github.com/wsbench/wsbench/server/chatserver/chattest"
 )
 
 // integrationConfig is the small load of the integration tests: 50
@@ -44,23 +44,8 @@ func checkSane(t *testing.T, rep *report.Report) {
 func TestAgainstChatServer(t *testing.T) {
 	cfg := chatserver.DefaultConfig()
 	cfg.PushInterval = 200 * time.Millisecond // foreign messages must be ignored
-	srv, err := chatserver.New(cfg, t.Logf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-		<-served
-	}()
-	rep, err := Run(context.Background(), integrationConfig("ws://"+ln.Addr().String()+"/room"))
+	addr := chattest.Start(t, cfg, t.Logf)
+	rep, err := Run(context.Background(), integrationConfig("ws://"+addr+"/room"))
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
