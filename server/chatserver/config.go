@@ -42,6 +42,7 @@ type Config struct {
 	WriteTimeout     time.Duration // a write that takes longer closes the receiver as slow
 	CloseTimeout     time.Duration // how long to wait for the peer's close frame after ours
 	AppHeartbeat     bool          // answer a text "__ping__" with "__pong__" to the sender only
+	ParkIdle         bool          // idle connections wait in an epoll set without a reader goroutine (Linux)
 	SocketBuffer     int           // SO_SNDBUF of each upgraded connection, bytes; 0 = kernel autotuning (up to tcp_wmem max, MiBs per non-reader)
 }
 
@@ -61,6 +62,7 @@ func DefaultConfig() Config {
 		CloseTimeout:     DefaultCloseTimeout,
 		AppHeartbeat:     true,
 		SocketBuffer:     DefaultSocketBuffer,
+		ParkIdle:         true,
 	}
 }
 

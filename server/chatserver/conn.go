@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gobwas/ws"
@@ -15,7 +16,8 @@ import (
 )
 
 // conn is one upgraded WebSocket connection. Its reader goroutine (readLoop)
-// owns the socket's read side and its final Close; a writer goroutine
+// owns the socket's read side and its final Close, and with Config.ParkIdle
+// exists only while a message is being read (see poller); a writer goroutine
 // (writeLoop) runs only while the send queue is non-empty. enqueue and
 // closeWith may be called from any goroutine.
 type conn struct {
@@ -27,6 +29,12 @@ type conn struct {
 	ip     string
 	opened time.Time
 	idx    int // position in the room's member list, guarded by room.mu
+
+	// Idle parking (see poller): used by the reader goroutine only, except
+	// parked, which is guarded by mu.
+	pollID   uint64       // id in the poller, 0 before the first park
+	polled   bool         // the socket is in the poller's epoll set
+	lastRead atomic.Int64 // UnixNano of the last inbound bytes, for the silence sweep
 
 	mu           sync.Mutex
 	queue        *qbuf         // frames waiting for the writer (nil: none)
@@ -46,6 +54,8 @@ type conn struct {
 	gotClose     bool
 	endReason    string // why the connection ended, for the log
 	force        *time.Timer
+	parked       bool // waiting in the poller without a reader goroutine
+	sockClosed   bool // cut closed the socket: never park again
 }
 
 // inbound reads the socket, first serving bytes the HTTP server had already
@@ -55,6 +65,7 @@ type inbound struct {
 	nc      net.Conn
 	pending []byte
 	idle    time.Duration // 0: no read deadline
+	last    *atomic.Int64 // set to the time of every read that returned bytes
 }
 
 func (r *inbound) Read(p []byte) (int, error) {
@@ -69,13 +80,18 @@ func (r *inbound) Read(p []byte) (int, error) {
 	if r.idle > 0 {
 		r.nc.SetReadDeadline(time.Now().Add(r.idle))
 	}
-	return r.nc.Read(p)
+	n, err := r.nc.Read(p)
+	if n > 0 && r.last != nil {
+		r.last.Store(time.Now().UnixNano())
+	}
+	return n, err
 }
 
 // attach gives a room member its upgraded socket and starts writing what
 // was queued to it during the upgrade.
 func (c *conn) attach(nc net.Conn, pending []byte) {
-	c.in = inbound{nc: nc, pending: pending, idle: c.s.cfg.PongTimeout}
+	c.in = inbound{nc: nc, pending: pending, idle: c.s.cfg.PongTimeout, last: &c.lastRead}
+	c.lastRead.Store(time.Now().UnixNano())
 	c.fr = frame.NewReader(&c.in, c.s.cfg.MaxMessage)
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -105,14 +121,88 @@ func (c *conn) abandon() {
 	c.queue = nil
 }
 
-// cut closes the socket, if there is one yet.
+// cut closes the socket, if there is one yet. A parked connection gets its
+// reader goroutine back, which fails on the closed socket and finishes.
 func (c *conn) cut() {
 	c.mu.Lock()
 	nc := c.nc
+	c.sockClosed = true
+	wasParked := c.parked
+	c.parked = false
 	c.mu.Unlock()
 	if nc != nil {
 		nc.Close()
 	}
+	if wasParked {
+		go c.readLoop()
+	}
+}
+
+// park hands the idle connection to the poller and reports whether it did:
+// the caller's goroutine must then return without touching c, since the
+// poller may already have started the next reader. Parking happens only
+// between messages, so a partly received frame keeps its reader (and its
+// read deadline).
+func (c *conn) park() bool {
+	if c.s.poll == nil || len(c.in.pending) > 0 {
+		return false
+	}
+	c.fr.Release() // no payload buffer held while idle
+	c.mu.Lock()
+	if c.sockClosed || c.dead {
+		c.mu.Unlock()
+		return false
+	}
+	c.parked = true // before arming: a readiness event may come at once
+	c.mu.Unlock()
+	if err := c.s.poll.arm(c); err != nil {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if !c.parked {
+			return true // cut took over already
+		}
+		c.parked = false
+		return false // keep reading here; the read will fail if the socket is gone
+	}
+	return true
+}
+
+// startReading begins reading an attached connection: parked at once when
+// it can be, else with a reader goroutine.
+func (c *conn) startReading() {
+	if !c.park() {
+		go c.readLoop()
+	}
+}
+
+// wake is the poller's: the parked connection is readable (data, EOF or an
+// error), so it gets a reader goroutine again.
+func (c *conn) wake() {
+	c.mu.Lock()
+	if !c.parked {
+		c.mu.Unlock()
+		return
+	}
+	c.parked = false
+	c.mu.Unlock()
+	go c.readLoop()
+}
+
+// dropIfSilent closes a parked connection whose peer has sent nothing for
+// the pong timeout; connections with a reader goroutine have a read
+// deadline for that instead.
+func (c *conn) dropIfSilent(now int64) {
+	c.mu.Lock()
+	if !c.parked || now-c.lastRead.Load() < int64(c.s.cfg.PongTimeout) {
+		c.mu.Unlock()
+		return
+	}
+	if c.endReason == "" && !c.closing {
+		c.endReason = fmt.Sprintf("silent for %v (pong timeout)", c.s.cfg.PongTimeout)
+		c.s.m.dropped.WithLabelValues("pong_timeout").Inc()
+	}
+	c.mu.Unlock()
+	c.cut()
 }
 
 // enqueue queues frame f for writing. It returns false when the connection
@@ -270,7 +360,7 @@ func (c *conn) writeLoop() {
 			c.signalCloseLocked()
 			c.writing = false
 			c.mu.Unlock()
-			c.nc.Close() // a frame may be cut: nothing more can be sent
+			c.cut() // a frame may be cut: nothing more can be sent; a parked reader finishes
 			return
 		}
 		if withClose {
@@ -280,10 +370,24 @@ func (c *conn) writeLoop() {
 	}
 }
 
-// readLoop reads messages until the connection ends, then cleans up.
+// readLoop reads messages until the connection ends, then cleans up; with
+// a poller it returns early instead, whenever the connection goes idle
+// between messages (park), and the poller starts it again.
 func (c *conn) readLoop() {
-	defer c.finish()
-	for {
+	parked := false
+	defer func() {
+		if !parked {
+			c.finish()
+		}
+	}()
+	for first := true; ; first = false {
+		// Park between messages, never before the first read of a
+		// goroutine: the poller started it because data is waiting.
+		if !first {
+			if parked = c.park(); parked {
+				return
+			}
+		}
 		op, p, err := c.fr.ReadMessage()
 		if err != nil {
 			c.readFailed(err)
@@ -398,6 +502,9 @@ func (c *conn) readFailed(err error) {
 // finish removes the connection from its room and closes the socket.
 func (c *conn) finish() {
 	c.s.hub.leave(c)
+	if c.s.poll != nil {
+		c.s.poll.forget(c)
+	}
 	c.fr.Release()
 	c.nc.Close()
 	c.mu.Lock()

@@ -201,5 +201,5 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request) {
 	s.m.accepted.Inc()
 	s.m.open.Inc()
 	s.logf("ws open ip=%q room=%q", ip, c.room)
-	go c.readLoop()
+	c.startReading()
 }

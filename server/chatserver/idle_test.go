@@ -24,10 +24,17 @@ var idleConns = flag.Int("idle.conns", 10000, "connections opened by BenchmarkId
 // binary re-executed, see TestMain), records its RSS, opens -idle.conns
 // upgraded connections from this process, lets them sit idle, and reports
 // the RSS growth per connection together with the Go heap and stack growth
-// read from /metrics. Run it alone:
+// read from /metrics, with idle parking (Config.ParkIdle) on and off. Run
+// it alone:
 //
 //	go test -run XXX -bench BenchmarkIdleConnections -benchtime 1x ./server/chatserver/
 func BenchmarkIdleConnections(b *testing.B) {
+	for _, park := range []bool{true, false} {
+		b.Run(fmt.Sprintf("park-idle=%v", park), func(b *testing.B) { benchmarkIdle(b, park) })
+	}
+}
+
+func benchmarkIdle(b *testing.B, park bool) {
 	n := *idleConns
 	for b.Loop() {
 		exe, err := os.Executable()
@@ -35,7 +42,7 @@ func BenchmarkIdleConnections(b *testing.B) {
 			b.Fatal(err)
 		}
 		cmd := exec.Command(exe)
-		cmd.Env = append(os.Environ(), serverProcessEnv+"=1")
+		cmd.Env = append(os.Environ(), serverProcessEnv+"=1", fmt.Sprintf("%s=%v", parkIdleEnv, park))
 		cmd.Stderr = os.Stderr
 		out, err := cmd.StdoutPipe()
 		if err != nil {

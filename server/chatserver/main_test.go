@@ -18,6 +18,9 @@ import (
 // its own.
 const serverProcessEnv = "WSBENCH_CHATSERVER_PROCESS"
 
+// parkIdleEnv sets Config.ParkIdle of that server ("true" or "false").
+const parkIdleEnv = "WSBENCH_CHATSERVER_PARK_IDLE"
+
 func TestMain(m *testing.M) {
 	if os.Getenv(serverProcessEnv) != "" {
 		os.Exit(runServerProcess())
@@ -57,6 +60,7 @@ func runServerProcess() int {
 	cfg := DefaultConfig()
 	cfg.Addr = "127.0.0.1:0"
 	cfg.MaxConns = 15000
+	cfg.ParkIdle = os.Getenv(parkIdleEnv) != "false"
 	cfg.Pprof = true // BenchmarkIdleConnections forces a GC through /debug/pprof/heap?gc=1
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()

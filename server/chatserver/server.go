@@ -43,6 +43,7 @@ type Server struct {
 	hub    *hub
 	fanout Fanout
 	http   *http.Server
+	poll   *poller // set by Serve; nil: every connection keeps its reader goroutine
 
 	appPong  []byte // encoded once
 	ping     []byte
@@ -149,6 +150,14 @@ func (s *Server) Serve(ln net.Listener) error {
 		return nil
 	}
 	s.wg.Add(1)
+	if s.cfg.ParkIdle {
+		if p, err := newPoller(); err != nil {
+			s.logf("idle parking off: %v", err)
+		} else {
+			s.poll = p
+			go p.run()
+		}
+	}
 	s.mu.Unlock()
 	go s.tick()
 	err := s.http.Serve(ln)
@@ -198,6 +207,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 		<-all
 	}
+	s.mu.Lock()
+	poll := s.poll // set by Serve under mu, if it started before draining
+	s.mu.Unlock()
+	if poll != nil {
+		poll.stop() // every connection has finished
+	}
 	// The listener stayed open while draining so that load balancers could
 	// see /healthz answer 503; now it closes.
 	hctx, hcancel := context.WithTimeout(context.Background(), time.Second)
@@ -238,18 +253,40 @@ func (s *Server) tick() {
 		defer t.Stop()
 		push = t.C
 	}
+	var sweep <-chan time.Time
+	if d := s.cfg.PongTimeout; d > 0 && s.poll != nil {
+		// Parked connections have no read deadline: look for silent
+		// ones often enough to drop them within 1.25 × the pong timeout.
+		t := time.NewTicker(max(d/4, 10*time.Millisecond))
+		defer t.Stop()
+		sweep = t.C
+	}
 	for {
 		select {
 		case <-s.quit:
 			return
 		case <-ping:
 			s.broadcastAll(s.ping)
+		case now := <-sweep:
+			s.dropSilent(now.UnixNano())
 		case now := <-push:
 			msg := fmt.Sprintf("server push %s", now.UTC().Format(time.RFC3339Nano))
 			n := s.broadcastAll(frame.Encode(ws.OpText, []byte(msg)))
 			s.m.messagesOut.Add(float64(n))
 		}
 	}
+}
+
+// dropSilent closes parked connections silent for the pong timeout.
+func (s *Server) dropSilent(now int64) {
+	mp := memberPool.Get().(*[]*conn)
+	members := s.hub.all((*mp)[:0])
+	for _, c := range members {
+		c.dropIfSilent(now)
+	}
+	clear(members)
+	*mp = members[:0]
+	memberPool.Put(mp)
 }
 
 // ServeHTTP routes a request: an upgrade on any path joins the room of that

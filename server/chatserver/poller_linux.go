@@ -1,0 +1,136 @@
+//go:build linux
+
+package chatserver
+
+import (
+	"errors"
+	"sync"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// poller lets idle connections wait for their next message without a
+// goroutine: a parked connection's socket sits in an epoll set (one-shot),
+// and when it becomes readable the poller starts a reader goroutine for it
+// again. A goroutine blocked in Read costs its stack (4 KiB for the read
+// path), which is most of what an idle connection costs otherwise.
+//
+// Go's runtime keeps the same sockets in its own epoll set for the reads
+// and writes it does; a second epoll set watching them is independent.
+type poller struct {
+	epfd   int
+	wakeFd int // eventfd that ends run
+
+	mu    sync.Mutex
+	conns map[uint64]*conn // by the id stored in the epoll event
+	next  uint64
+	done  chan struct{}
+}
+
+// errNoPoller is returned on systems without epoll.
+var errNoPoller = errors.New("idle parking needs epoll (Linux)")
+
+func newPoller() (*poller, error) {
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, err
+	}
+	wfd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		unix.Close(epfd)
+		return nil, err
+	}
+	// id 0 is the eventfd.
+	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, wfd, &unix.EpollEvent{Events: unix.EPOLLIN}); err != nil {
+		unix.Close(epfd)
+		unix.Close(wfd)
+		return nil, err
+	}
+	return &poller{epfd: epfd, wakeFd: wfd, conns: make(map[uint64]*conn), next: 1, done: make(chan struct{})}, nil
+}
+
+// run delivers readiness to parked connections until stop.
+func (p *poller) run() {
+	defer close(p.done)
+	events := make([]unix.EpollEvent, 256)
+	for {
+		n, err := unix.EpollWait(p.epfd, events, -1)
+		if err != nil {
+			if errors.Is(err, unix.EINTR) {
+				continue
+			}
+			return
+		}
+		for _, ev := range events[:n] {
+			id := uint64(uint32(ev.Fd)) | uint64(uint32(ev.Pad))<<32
+			if id == 0 {
+				return // stop
+			}
+			p.mu.Lock()
+			c := p.conns[id]
+			p.mu.Unlock()
+			if c != nil {
+				c.wake()
+			}
+		}
+	}
+}
+
+// stop ends run and releases the epoll set; every connection must be gone.
+func (p *poller) stop() {
+	var one = [8]byte{1}
+	unix.Write(p.wakeFd, one[:])
+	<-p.done
+	unix.Close(p.epfd)
+	unix.Close(p.wakeFd)
+}
+
+// arm registers c's socket (first time) or re-arms it, one-shot, for the
+// next readable event. It fails once the socket is closed: the descriptor
+// is used inside Control, so it cannot be closed and reused meanwhile.
+func (p *poller) arm(c *conn) error {
+	sc, ok := c.nc.(syscall.Conn)
+	if !ok {
+		return errNoPoller
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return err
+	}
+	if c.pollID == 0 {
+		p.mu.Lock()
+		c.pollID = p.next
+		p.next++
+		p.conns[c.pollID] = c
+		p.mu.Unlock()
+	}
+	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLONESHOT, Fd: int32(uint32(c.pollID)), Pad: int32(uint32(c.pollID >> 32))}
+	op := unix.EPOLL_CTL_MOD
+	if !c.polled {
+		op = unix.EPOLL_CTL_ADD
+	}
+	// Once armed, the next reader may run at once: c is not touched after
+	// a successful EpollCtl.
+	c.polled = true
+	var cerr error
+	err = rc.Control(func(fd uintptr) { cerr = unix.EpollCtl(p.epfd, op, int(fd), &ev) })
+	if err == nil {
+		err = cerr
+	}
+	if err != nil && op == unix.EPOLL_CTL_ADD {
+		c.polled = false // not armed: c is still ours
+	}
+	return err
+}
+
+// forget removes c (finished) from the poller. Closing the socket removes
+// it from the epoll set.
+func (p *poller) forget(c *conn) {
+	if c.pollID == 0 {
+		return
+	}
+	p.mu.Lock()
+	delete(p.conns, c.pollID)
+	p.mu.Unlock()
+}
