@@ -59,7 +59,8 @@ type Spec struct {
 	SenderBase     int           `json:"sender_base"`
 	ClientBase     int           `json:"client_base"`
 	TotalSenders   int           `json:"total_senders"`
-	Progress       bool          `json:"progress"`
+	Progress       bool          `json:"progress"` // its own progress lines on stderr
+	Ticks          bool          `json:"ticks"`    // per-second ticks on stderr, merged by the coordinator
 }
 
 // WorkerResult is what a worker sends back.
@@ -119,6 +120,10 @@ func Run(ctx context.Context, cfg run.Config, procs int, command func() *exec.Cm
 		}
 	}
 	clients, sends := Split(cfg.Clients, procs), Split(senders, procs)
+	var ticks *progressMerger
+	if cfg.Progress != nil || cfg.IntervalLog != nil {
+		ticks = newProgressMerger(procs, cfg.Clients, cfg.Progress, cfg.IntervalLog)
+	}
 	workers := make([]*worker, procs)
 	cb, sb := 0, 0
 	for i := range workers {
@@ -126,7 +131,7 @@ func Run(ctx context.Context, cfg run.Config, procs int, command func() *exec.Cm
 			URL: cfg.URL, Clients: clients[i], Senders: sends[i], Rate: cfg.Rate, Size: cfg.Size,
 			Duration: cfg.Duration, Warmup: cfg.Warmup, Drain: cfg.Drain, Ramp: cfg.Ramp / float64(procs),
 			ConnectTimeout: cfg.ConnectTimeout, MaxSendLag: cfg.MaxSendLag,
-			RunID: runID, SenderBase: sb, ClientBase: cb, TotalSenders: senders, Progress: i == 0 && cfg.Progress != nil,
+			RunID: runID, SenderBase: sb, ClientBase: cb, TotalSenders: senders, Ticks: ticks != nil,
 		}
 		if sends[i] == 0 {
 			// A worker without senders must not default to "all clients".
@@ -137,7 +142,7 @@ func Run(ctx context.Context, cfg run.Config, procs int, command func() *exec.Cm
 		}
 		cb += clients[i]
 		sb += sends[i]
-		w, err := startWorker(ctx, command(), spec, logw, i)
+		w, err := startWorker(ctx, command(), spec, logw, ticks, i)
 		if err != nil {
 			for _, s := range workers[:i] {
 				s.kill()
@@ -168,6 +173,9 @@ func Run(ctx context.Context, cfg run.Config, procs int, command func() *exec.Cm
 			continue
 		}
 		results[i] = res
+	}
+	if ticks != nil {
+		ticks.flush() // every worker's stderr is read to its end by now
 	}
 	return combine(cfg, procs, senders, results, warnings, errors.Join(errs...))
 }
@@ -204,7 +212,7 @@ type worker struct {
 	stop   func() bool
 }
 
-func startWorker(ctx context.Context, cmd *exec.Cmd, spec Spec, progress io.Writer, id int) (*worker, error) {
+func startWorker(ctx context.Context, cmd *exec.Cmd, spec Spec, progress io.Writer, ticks *progressMerger, id int) (*worker, error) {
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
@@ -226,6 +234,9 @@ func startWorker(ctx context.Context, cmd *exec.Cmd, spec Spec, progress io.Writ
 		defer w.errs.Done()
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
+			if ticks != nil && ticks.line(id, sc.Text()) {
+				continue
+			}
 			logf(progress, "[worker %d] %s", id, sc.Text())
 		}
 	}()

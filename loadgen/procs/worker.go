@@ -48,6 +48,9 @@ func WorkerMain(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer) 
 	if spec.Progress {
 		cfg.Progress = stderr
 	}
+	if spec.Ticks {
+		cfg.IntervalLog = tickWriter{stderr}
+	}
 	gated := false
 	cfg.Gate = func(established int) (time.Time, error) {
 		gated = true
