@@ -42,6 +42,7 @@ type Config struct {
 	WriteTimeout     time.Duration // a write that takes longer closes the receiver as slow
 	CloseTimeout     time.Duration // how long to wait for the peer's close frame after ours
 	AppHeartbeat     bool          // answer a text "__ping__" with "__pong__" to the sender only
+	MaxRate          float64       // data messages per second one connection may send (burst: one second's worth); more → 1008; 0 = no limit
 	ParkIdle         bool          // idle connections wait in an epoll set without a reader goroutine (Linux)
 	SocketBuffer     int           // SO_SNDBUF of each upgraded connection, bytes; 0 = kernel autotuning (up to tcp_wmem max, MiBs per non-reader)
 }
@@ -97,6 +98,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxPending < 1 {
 		errs = append(errs, fmt.Errorf("--max-pending %d must be at least 1", c.MaxPending))
+	}
+	if c.MaxRate < 0 {
+		errs = append(errs, fmt.Errorf("--max-rate %g must be 0 (no limit) or messages per second, e.g. 50", c.MaxRate))
 	}
 	if c.SocketBuffer < 0 {
 		errs = append(errs, fmt.Errorf("--socket-buffer %d must be 0 (kernel default) or a size in bytes, e.g. 131072", c.SocketBuffer))

@@ -36,6 +36,11 @@ type conn struct {
 	polled   bool         // the socket is in the poller's epoll set
 	lastRead atomic.Int64 // UnixNano of the last inbound bytes, for the silence sweep
 
+	// Inbound rate limit (Config.MaxRate), reader goroutine only: a token
+	// bucket holding up to one second's worth of messages.
+	tokens     float64
+	tokensTime int64 // UnixNano of the last refill
+
 	mu           sync.Mutex
 	queue        *qbuf         // frames waiting for the writer (nil: none)
 	spare        *qbuf         // the writer's previous batch, reused while busy
@@ -398,6 +403,11 @@ func (c *conn) readLoop() {
 			if c.isClosing() {
 				continue // after our close frame, data is discarded
 			}
+			if !c.allowMessage() {
+				c.s.m.rateLimited.Inc()
+				c.failClose(&frame.Error{Code: ws.StatusPolicyViolation, Reason: "message rate limit exceeded"})
+				return
+			}
 			c.s.m.messagesIn.Inc()
 			c.s.m.bytesIn.Add(float64(len(p)))
 			if op == ws.OpText && c.s.cfg.AppHeartbeat && string(p) == AppPing {
@@ -424,6 +434,27 @@ func (c *conn) readLoop() {
 			return
 		}
 	}
+}
+
+// allowMessage takes a token for one inbound data message, or reports
+// that the connection sends faster than Config.MaxRate allows.
+func (c *conn) allowMessage() bool {
+	limit := c.s.cfg.MaxRate
+	if limit <= 0 {
+		return true
+	}
+	now := time.Now().UnixNano()
+	if c.tokensTime == 0 {
+		c.tokens = limit // a full bucket at the first message
+	} else {
+		c.tokens = min(limit, c.tokens+limit*float64(now-c.tokensTime)/1e9)
+	}
+	c.tokensTime = now
+	if c.tokens < 1 {
+		return false
+	}
+	c.tokens--
+	return true
 }
 
 func (c *conn) isClosing() bool {

@@ -2,12 +2,15 @@ package chatserver
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/gobwas/ws"
 
 	"github.com/wsbench/wsbench/internal/eventually"
 )
@@ -101,4 +104,46 @@ func TestMaxPending(t *testing.T) {
 		resp.Body.Close()
 		return nil
 	})
+}
+
+// TestMaxRate: with --max-rate 10 a burst of one second's worth passes,
+// a faster sender is closed with 1008, and a sender below the rate is not.
+func TestMaxRate(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, func(c *Config) { c.MaxRate = 10; c.PingInterval = 0 })
+	fast := dial(t, s, "/rate-fast")
+	var burst []byte
+	for i := range 30 {
+		burst = append(burst, masked(true, 0, ws.OpText, []byte(fmt.Sprint(i)))...)
+	}
+	fast.write(burst)
+	echoed := 0
+	for {
+		f, err := fast.read(5 * time.Second)
+		if err != nil {
+			t.Fatalf("after %d echoes: %v; want a 1008 close", echoed, err)
+		}
+		if f.Header.OpCode == ws.OpClose {
+			if code := ws.StatusCode(binary.BigEndian.Uint16(f.Payload)); code != ws.StatusPolicyViolation {
+				t.Fatalf("close %d %q; want 1008", code, f.Payload[2:])
+			}
+			break
+		}
+		echoed++
+	}
+	if echoed < 10 || echoed > 11 {
+		t.Errorf("%d of the burst of 30 relayed before the close; want the bucket's 10 (11 with refill)", echoed)
+	}
+	if got := metric(t, s, "wsbench_rate_limited_total"); got != 1 {
+		t.Errorf("wsbench_rate_limited_total = %v; want 1", got)
+	}
+
+	steady := dial(t, s, "/rate-steady")
+	for i := range 15 {
+		steady.send(ws.OpText, fmt.Sprint(i))
+		if f, err := steady.readData(5 * time.Second); err != nil || f.Header.OpCode == ws.OpClose {
+			t.Fatalf("message %d at 8/s: %v %q %v; want its echo", i, f.Header.OpCode, f.Payload, err)
+		}
+		time.Sleep(125 * time.Millisecond)
+	}
 }

@@ -22,6 +22,7 @@ type metrics struct {
 	slowConsumer      *prometheus.CounterVec // by reason: queue, deadline
 	closeSent         *prometheus.CounterVec // by code
 	dropped           *prometheus.CounterVec // TCP closed without a close handshake, by reason
+	rateLimited       prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -38,7 +39,8 @@ func newMetrics() *metrics {
 	m.slowConsumer = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wsbench_slow_consumer_closes_total", Help: "Receivers closed with 1008 slow consumer, by reason (queue overflow, write deadline)."}, []string{"reason"})
 	m.closeSent = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wsbench_close_codes_sent_total", Help: "Close frames sent, by code (\"empty\" for an empty body)."}, []string{"code"})
 	m.dropped = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wsbench_connections_dropped_total", Help: "Connections closed without a completed close handshake, by reason."}, []string{"reason"})
-	for _, c := range []prometheus.Collector{m.open, m.accepted, m.refused, m.handshakeFailures, m.messagesIn, m.messagesOut, m.bytesIn, m.bytesOut, m.slowConsumer, m.closeSent, m.dropped} {
+	m.rateLimited = prometheus.NewCounter(prometheus.CounterOpts{Name: "wsbench_rate_limited_total", Help: "Connections closed with 1008 for sending more than --max-rate messages per second."})
+	for _, c := range []prometheus.Collector{m.rateLimited, m.open, m.accepted, m.refused, m.handshakeFailures, m.messagesIn, m.messagesOut, m.bytesIn, m.bytesOut, m.slowConsumer, m.closeSent, m.dropped} {
 		f(c)
 	}
 	// Go runtime and process series (RSS, goroutines, heap): what the idle
