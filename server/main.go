@@ -30,6 +30,7 @@ func run(args []string) int {
 	fs.Int64Var(&cfg.MaxMessage, "max-message", cfg.MaxMessage, "largest message in bytes, fragments included (bigger: close 1009)")
 	fs.IntVar(&cfg.MaxConns, "max-conns", cfg.MaxConns, "open WebSocket connections; more are refused with 503 + Retry-After")
 	fs.IntVar(&cfg.MaxPending, "max-pending", cfg.MaxPending, "TCP connections not yet upgraded (page, metrics, handshakes); more are closed at once")
+	fs.IntVar(&cfg.MaxConnsPerIP, "max-conns-per-ip", cfg.MaxConnsPerIP, "open WebSocket connections per client address (with --trust-proxy, the forwarded one); more get 429 + Retry-After (0: no limit)")
 	fs.Float64Var(&cfg.MaxRate, "max-rate", cfg.MaxRate, "data messages per second one connection may send, with a burst of one second's worth; faster: close 1008 (0: no limit)")
 	fs.BoolVar(&cfg.ParkIdle, "park-idle", cfg.ParkIdle, "idle connections wait in an epoll set without a reader goroutine (Linux; less memory per connection); false: one reader goroutine each")
 	fs.IntVar(&cfg.SocketBuffer, "socket-buffer", cfg.SocketBuffer, "kernel send buffer (SO_SNDBUF) per connection in bytes, bounding what a non-reading client pins; 0 = kernel autotuning")

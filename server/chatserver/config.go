@@ -31,6 +31,7 @@ type Config struct {
 	PongTimeout      time.Duration // a peer that sends nothing for this long is dropped; 0 disables
 	MaxMessage       int64         // largest message accepted, in bytes (also across fragments)
 	MaxConns         int           // open WebSocket connections; more are refused with 503
+	MaxConnsPerIP    int           // open WebSocket connections per client address; more get 429; 0 = no limit
 	MaxPending       int           // TCP connections not (yet) upgraded: page, metrics, handshakes in progress; more are closed at once
 	SendQueue        int           // frames queued per connection before it is closed as slow (1008)
 	Origins          []string      // allowed Origin header values; empty allows all, "*" too, "http://host:*" any port of host
@@ -98,6 +99,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxPending < 1 {
 		errs = append(errs, fmt.Errorf("--max-pending %d must be at least 1", c.MaxPending))
+	}
+	if c.MaxConnsPerIP < 0 {
+		errs = append(errs, fmt.Errorf("--max-conns-per-ip %d must be 0 (no limit) or a count, e.g. 50", c.MaxConnsPerIP))
 	}
 	if c.MaxRate < 0 {
 		errs = append(errs, fmt.Errorf("--max-rate %g must be 0 (no limit) or messages per second, e.g. 50", c.MaxRate))

@@ -551,6 +551,7 @@ func (c *conn) finish() {
 	sent, sentReason, got, recv, recvReason, why := c.sentCode, c.sentReason, c.gotClose, c.recvCode, c.recvReason, c.endReason
 	c.mu.Unlock()
 	c.s.m.open.Dec()
+	c.s.releaseIP(c.ip)
 	c.s.nconns.Add(-1)
 	if why == "" {
 		why = "close handshake"

@@ -120,6 +120,38 @@ func (s *Server) clientIP(r *http.Request) string {
 	return r.RemoteAddr
 }
 
+// admitIP counts one more connection from ip, or reports that ip already
+// has Config.MaxConnsPerIP of them (0: no limit).
+func (s *Server) admitIP(ip string) bool {
+	if s.cfg.MaxConnsPerIP <= 0 {
+		return true
+	}
+	s.ipMu.Lock()
+	defer s.ipMu.Unlock()
+	if s.perIP[ip] >= s.cfg.MaxConnsPerIP {
+		return false
+	}
+	if s.perIP == nil {
+		s.perIP = make(map[string]int)
+	}
+	s.perIP[ip]++
+	return true
+}
+
+// releaseIP undoes admitIP when the connection ends or is not made.
+func (s *Server) releaseIP(ip string) {
+	if s.cfg.MaxConnsPerIP <= 0 {
+		return
+	}
+	s.ipMu.Lock()
+	defer s.ipMu.Unlock()
+	if s.perIP[ip] <= 1 {
+		delete(s.perIP, ip)
+	} else {
+		s.perIP[ip]--
+	}
+}
+
 func refuse(w http.ResponseWriter, status int, msg string) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Connection", "close")
@@ -148,7 +180,15 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request) {
 		refuse(w, http.StatusServiceUnavailable, "server is shutting down")
 		return
 	}
+	if !s.admitIP(ip) {
+		s.m.refused.WithLabelValues("max_conns_per_ip").Inc()
+		s.logf("ws refused ip=%q: %d connections from this address (--max-conns-per-ip)", ip, s.cfg.MaxConnsPerIP)
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfterFull))
+		refuse(w, http.StatusTooManyRequests, "too many connections from your address, retry later")
+		return
+	}
 	if n := s.nconns.Add(1); n > int64(s.cfg.MaxConns) {
+		s.releaseIP(ip)
 		s.nconns.Add(-1)
 		s.m.refused.WithLabelValues("max_conns").Inc()
 		s.logf("ws refused ip=%q: %d connections open (--max-conns)", ip, n-1)
@@ -163,6 +203,7 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	if s.draining.Load() {
 		s.mu.Unlock()
+		s.releaseIP(ip)
 		s.nconns.Add(-1)
 		s.m.refused.WithLabelValues("draining").Inc()
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfterDraining))
@@ -177,6 +218,7 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request) {
 	nc, rw, _, err := up.Upgrade(r, w)
 	if err != nil {
 		c.abandon()
+		s.releaseIP(ip)
 		s.nconns.Add(-1)
 		s.wg.Done()
 		s.m.handshakeFailures.WithLabelValues("upgrade").Inc()

@@ -147,3 +147,26 @@ func TestMaxRate(t *testing.T) {
 		time.Sleep(125 * time.Millisecond)
 	}
 }
+
+// TestMaxConnsPerIP: a fourth connection from one address gets 429 with
+// Retry-After while three are open; when one closes, the address may
+// connect again.
+func TestMaxConnsPerIP(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, func(c *Config) { c.MaxConnsPerIP = 3 })
+	var cs []*client
+	for range 3 {
+		cs = append(cs, dial(t, s, "/per-ip"))
+	}
+	r := rawRequest(t, s, upgradeReq("GET", "HTTP/1.1", "/per-ip"))
+	if r.StatusCode != http.StatusTooManyRequests || r.Header.Get("Retry-After") == "" {
+		t.Fatalf("fourth connection from one address: %d, Retry-After %q; want 429 with Retry-After", r.StatusCode, r.Header.Get("Retry-After"))
+	}
+	cs[0].nc.Close()
+	eventually.True(t, 5*time.Second, 20*time.Millisecond, func() error {
+		if r := rawRequest(t, s, upgradeReq("GET", "HTTP/1.1", "/per-ip")); r.StatusCode != http.StatusSwitchingProtocols {
+			return fmt.Errorf("after one of three closed: %d; want 101", r.StatusCode)
+		}
+		return nil
+	})
+}

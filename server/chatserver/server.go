@@ -53,6 +53,8 @@ type Server struct {
 
 	mu       sync.Mutex      // serializes joins with the start of draining
 	health   []func() string // extra /healthz lines, guarded by mu
+	ipMu     sync.Mutex
+	perIP    map[string]int // open connections by client address (MaxConnsPerIP)
 	addr     atomic.Pointer[net.Addr]
 	serving  atomic.Bool
 	quit     chan struct{}
