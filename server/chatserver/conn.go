@@ -30,8 +30,7 @@ type conn struct {
 	opened time.Time
 	idx    int // position in the room's member list, guarded by room.mu
 
-	// Idle parking (see poller): used by the reader goroutine only, except
-	// parked, which is guarded by mu.
+	// Idle parking (see poller), guarded by mu.
 	pollID   uint64       // id in the poller, 0 before the first park
 	polled   bool         // the socket is in the poller's epoll set
 	lastRead atomic.Int64 // UnixNano of the last inbound bytes, for the silence sweep
@@ -159,10 +158,14 @@ func (c *conn) park() bool {
 		return false
 	}
 	c.parked = true // before arming: a readiness event may come at once
+	op := c.s.poll.prepare(c)
 	c.mu.Unlock()
-	if err := c.s.poll.arm(c); err != nil {
+	if err := c.s.poll.arm(c, op); err != nil {
 		c.mu.Lock()
 		defer c.mu.Unlock()
+		if addOp(op) {
+			c.polled = false // not registered
+		}
 		if !c.parked {
 			return true // cut took over already
 		}

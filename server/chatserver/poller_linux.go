@@ -86,10 +86,30 @@ func (p *poller) stop() {
 	unix.Close(p.wakeFd)
 }
 
-// arm registers c's socket (first time) or re-arms it, one-shot, for the
-// next readable event. It fails once the socket is closed: the descriptor
-// is used inside Control, so it cannot be closed and reused meanwhile.
-func (p *poller) arm(c *conn) error {
+// prepare gives c its poller id (first time) and says how to arm it:
+// register the socket or re-arm it. Called with c.mu held, so that the next
+// reader, which may start as soon as the socket is armed, sees the state.
+func (p *poller) prepare(c *conn) (op int) {
+	if c.pollID == 0 {
+		p.mu.Lock()
+		c.pollID = p.next
+		p.next++
+		p.conns[c.pollID] = c
+		p.mu.Unlock()
+	}
+	op = unix.EPOLL_CTL_MOD
+	if !c.polled {
+		op = unix.EPOLL_CTL_ADD
+		c.polled = true
+	}
+	return op
+}
+
+// arm registers or re-arms c's socket, one-shot, for the next readable
+// event. It fails once the socket is closed: the descriptor is used inside
+// Control, so it cannot be closed and reused by another socket meanwhile.
+// After it succeeds the caller must not touch c: its next reader may run.
+func (p *poller) arm(c *conn, op int) error {
 	sc, ok := c.nc.(syscall.Conn)
 	if !ok {
 		return errNoPoller
@@ -98,31 +118,16 @@ func (p *poller) arm(c *conn) error {
 	if err != nil {
 		return err
 	}
-	if c.pollID == 0 {
-		p.mu.Lock()
-		c.pollID = p.next
-		p.next++
-		p.conns[c.pollID] = c
-		p.mu.Unlock()
-	}
 	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLONESHOT, Fd: int32(uint32(c.pollID)), Pad: int32(uint32(c.pollID >> 32))}
-	op := unix.EPOLL_CTL_MOD
-	if !c.polled {
-		op = unix.EPOLL_CTL_ADD
-	}
-	// Once armed, the next reader may run at once: c is not touched after
-	// a successful EpollCtl.
-	c.polled = true
 	var cerr error
-	err = rc.Control(func(fd uintptr) { cerr = unix.EpollCtl(p.epfd, op, int(fd), &ev) })
-	if err == nil {
-		err = cerr
+	if err := rc.Control(func(fd uintptr) { cerr = unix.EpollCtl(p.epfd, op, int(fd), &ev) }); err != nil {
+		return err
 	}
-	if err != nil && op == unix.EPOLL_CTL_ADD {
-		c.polled = false // not armed: c is still ours
-	}
-	return err
+	return cerr
 }
+
+// addOp reports whether op registered the socket (rather than re-arming).
+func addOp(op int) bool { return op == unix.EPOLL_CTL_ADD }
 
 // forget removes c (finished) from the poller. Closing the socket removes
 // it from the epoll set.

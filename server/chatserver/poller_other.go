@@ -10,8 +10,10 @@ type poller struct{}
 
 var errNoPoller = errors.New("idle parking needs epoll (Linux)")
 
-func newPoller() (*poller, error) { return nil, errNoPoller }
-func (p *poller) run()            {}
-func (p *poller) stop()           {}
-func (p *poller) arm(*conn) error { return errNoPoller }
-func (p *poller) forget(*conn)    {}
+func newPoller() (*poller, error)      { return nil, errNoPoller }
+func (p *poller) run()                 {}
+func (p *poller) stop()                {}
+func (p *poller) prepare(*conn) int    { return 0 }
+func (p *poller) arm(*conn, int) error { return errNoPoller }
+func addOp(int) bool                   { return false }
+func (p *poller) forget(*conn)         {}
