@@ -14,6 +14,8 @@ func TestRunRefusesNonsense(t *testing.T) {
 		{"zero max-conns", []string{"--max-conns", "0"}, 2},
 		{"pong shorter than ping", []string{"--ping-interval", "10s", "--pong-timeout", "5s"}, 2},
 		{"stray argument", []string{"8181"}, 2},
+		{"gc-percent too low", []string{"--gc-percent", "0"}, 2},
+		{"gc-percent too high", []string{"--gc-percent", "5000"}, 2},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -96,7 +96,6 @@ func (r *inbound) Read(p []byte) (int, error) {
 func (c *conn) attach(nc net.Conn, pending []byte) {
 	c.in = inbound{nc: nc, pending: pending, idle: c.s.cfg.PongTimeout, last: &c.lastRead}
 	c.lastRead.Store(time.Now().UnixNano())
-	c.fr = frame.NewReader(&c.in, c.s.cfg.MaxMessage)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.nc = nc
@@ -145,19 +144,20 @@ func (c *conn) cut() {
 // park hands the idle connection to the poller and reports whether it did:
 // the caller's goroutine must then return without touching c, since the
 // poller may already have started the next reader. Parking happens only
-// between messages, so a partly received frame keeps its reader (and its
-// read deadline).
+// between messages, so a partly received message keeps its frame reader
+// (and its read deadline); a parked connection holds no frame reader.
 func (c *conn) park() bool {
-	if c.s.poll == nil || len(c.in.pending) > 0 {
+	if c.s.poll == nil || len(c.in.pending) > 0 || (c.fr != nil && c.fr.InMessage()) {
 		return false
 	}
-	c.fr.Release() // no payload buffer held while idle
 	c.mu.Lock()
 	if c.sockClosed || c.dead {
 		c.mu.Unlock()
 		return false
 	}
 	c.parked = true // before arming: a readiness event may come at once
+	fr := c.fr      // no frame reader held while idle: the next reader takes one
+	c.fr = nil
 	op := c.s.poll.prepare(c)
 	c.mu.Unlock()
 	if err := c.s.poll.arm(c, op); err != nil {
@@ -167,12 +167,26 @@ func (c *conn) park() bool {
 			c.polled = false // not registered
 		}
 		if !c.parked {
+			putReader(fr)
 			return true // cut took over already
 		}
 		c.parked = false
+		c.fr = fr
 		return false // keep reading here; the read will fail if the socket is gone
 	}
+	putReader(fr)
 	return true
+}
+
+// readerPool holds frame readers between messages: a parked connection
+// needs none, which saves their size (~200 B) per idle connection.
+var readerPool = sync.Pool{New: func() any { return new(frame.Reader) }}
+
+func putReader(fr *frame.Reader) {
+	if fr != nil {
+		fr.Reset(nil, 0) // drop the reference to the connection
+		readerPool.Put(fr)
+	}
 }
 
 // startReading begins reading an attached connection: parked at once when
@@ -382,6 +396,10 @@ func (c *conn) writeLoop() {
 // a poller it returns early instead, whenever the connection goes idle
 // between messages (park), and the poller starts it again.
 func (c *conn) readLoop() {
+	if c.fr == nil {
+		c.fr = readerPool.Get().(*frame.Reader)
+		c.fr.Reset(&c.in, c.s.cfg.MaxMessage)
+	}
 	parked := false
 	defer func() {
 		if !parked {
@@ -539,7 +557,8 @@ func (c *conn) finish() {
 	if c.s.poll != nil {
 		c.s.poll.forget(c)
 	}
-	c.fr.Release()
+	putReader(c.fr)
+	c.fr = nil
 	c.nc.Close()
 	c.mu.Lock()
 	c.dead = true

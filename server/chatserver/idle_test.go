@@ -24,17 +24,21 @@ var idleConns = flag.Int("idle.conns", 10000, "connections opened by BenchmarkId
 // binary re-executed, see TestMain), records its RSS, opens -idle.conns
 // upgraded connections from this process, lets them sit idle, and reports
 // the RSS growth per connection together with the Go heap and stack growth
-// read from /metrics, with idle parking (Config.ParkIdle) on and off. Run
-// it alone:
+// read from /metrics, with idle parking (Config.ParkIdle) on and off, and
+// at the server command's GOGC (50, its --gc-percent default) and Go's
+// (100). Run it alone:
 //
 //	go test -run XXX -bench BenchmarkIdleConnections -benchtime 1x ./server/chatserver/
 func BenchmarkIdleConnections(b *testing.B) {
-	for _, park := range []bool{true, false} {
-		b.Run(fmt.Sprintf("park-idle=%v", park), func(b *testing.B) { benchmarkIdle(b, park) })
+	for _, tc := range []struct {
+		park bool
+		gogc int
+	}{{true, 50}, {true, 100}, {false, 50}} {
+		b.Run(fmt.Sprintf("park-idle=%v/gogc=%d", tc.park, tc.gogc), func(b *testing.B) { benchmarkIdle(b, tc.park, tc.gogc) })
 	}
 }
 
-func benchmarkIdle(b *testing.B, park bool) {
+func benchmarkIdle(b *testing.B, park bool, gogc int) {
 	n := *idleConns
 	for b.Loop() {
 		exe, err := os.Executable()
@@ -42,7 +46,7 @@ func benchmarkIdle(b *testing.B, park bool) {
 			b.Fatal(err)
 		}
 		cmd := exec.Command(exe)
-		cmd.Env = append(os.Environ(), serverProcessEnv+"=1", fmt.Sprintf("%s=%v", parkIdleEnv, park))
+		cmd.Env = append(os.Environ(), serverProcessEnv+"=1", fmt.Sprintf("%s=%v", parkIdleEnv, park), fmt.Sprintf("GOGC=%d", gogc))
 		cmd.Stderr = os.Stderr
 		out, err := cmd.StdoutPipe()
 		if err != nil {

@@ -45,6 +45,19 @@ func NewReader(r io.Reader, max int64) *Reader {
 	return &Reader{r: r, max: max}
 }
 
+// InMessage reports whether a fragmented data message is partly read (a
+// control frame came between its fragments).
+func (r *Reader) InMessage() bool { return r.inMsg }
+
+// Reset makes the Reader read a new stream r with limit max, forgetting all
+// state, so that Readers can be pooled between messages. It releases the
+// payload buffer of a message in progress.
+func (r *Reader) Reset(src io.Reader, max int64) {
+	r.inMsg = false
+	r.Release()
+	*r = Reader{r: src, max: max}
+}
+
 // Release returns the buffer of the last message to the pool. ReadMessage
 // calls it itself; call it when the connection is done.
 func (r *Reader) Release() {

@@ -249,3 +249,37 @@ func TestReaderGrowsWithData(t *testing.T) {
 		t.Fatalf("ReadMessage = %v, %d bytes, %v", op, len(p), err)
 	}
 }
+
+// TestReaderInMessageAndReset: InMessage is true only between the fragments
+// of a message (where a server must not hand the Reader back to a pool), and
+// Reset starts a new stream with no state from the old one.
+func TestReaderInMessageAndReset(t *testing.T) {
+	t.Parallel()
+	in := cat(
+		clientFrame(false, 0, ws.OpText, []byte("ab")),
+		clientFrame(true, 0, ws.OpPing, nil),
+		clientFrame(true, 0, ws.OpContinuation, []byte("c")),
+	)
+	r := NewReader(bytes.NewReader(in), 1000)
+	if r.InMessage() {
+		t.Fatal("InMessage before any frame")
+	}
+	if op, _, err := r.ReadMessage(); err != nil || op != ws.OpPing {
+		t.Fatalf("first = %v %v; want the ping", op, err)
+	}
+	if !r.InMessage() {
+		t.Fatal("InMessage false after a ping between fragments")
+	}
+	r.Reset(bytes.NewReader(clientFrame(true, 0, ws.OpContinuation, []byte("x"))), 1000)
+	if r.InMessage() {
+		t.Fatal("InMessage after Reset")
+	}
+	// The old message is forgotten: a continuation now has nothing to continue.
+	if _, _, err := r.ReadMessage(); !errors.Is(err, errNoContinuation) {
+		t.Fatalf("continuation after Reset: %v; want %v", err, errNoContinuation)
+	}
+	r.Reset(bytes.NewReader(clientFrame(true, 0, ws.OpText, []byte("ok"))), 1)
+	if _, _, err := r.ReadMessage(); !errors.Is(err, errTooBig) {
+		t.Fatalf("2 bytes with max 1 after Reset: %v; want %v", err, errTooBig)
+	}
+}
