@@ -60,6 +60,13 @@ type conn struct {
 	force        *time.Timer
 	parked       bool // waiting in the poller without a reader goroutine
 	sockClosed   bool // cut closed the socket: never park again
+
+	// c.readLoop and c.writeLoop as func values, made on first use (under
+	// mu): "go c.writeLoop()" allocates a 16-byte closure at every start,
+	// "go c.writeFn()" does not, so restarting the goroutines per message
+	// costs no allocation. A connection that never sends or never receives
+	// never pays for them.
+	readFn, writeFn func()
 }
 
 // inbound reads the socket, first serving bytes the HTTP server had already
@@ -132,13 +139,24 @@ func (c *conn) cut() {
 	c.sockClosed = true
 	wasParked := c.parked
 	c.parked = false
+	var restart func()
+	if wasParked {
+		restart = c.readFnLocked()
+	}
 	c.mu.Unlock()
 	if nc != nil {
 		nc.Close()
 	}
-	if wasParked {
-		go c.readLoop()
+	if restart != nil {
+		go restart()
 	}
+}
+
+func (c *conn) readFnLocked() func() {
+	if c.readFn == nil {
+		c.readFn = c.readLoop
+	}
+	return c.readFn
 }
 
 // park hands the idle connection to the poller and reports whether it did:
@@ -206,8 +224,9 @@ func (c *conn) wake() {
 		return
 	}
 	c.parked = false
+	restart := c.readFnLocked()
 	c.mu.Unlock()
-	go c.readLoop()
+	go restart()
 }
 
 // dropIfSilent closes a parked connection whose peer has sent nothing for
@@ -284,7 +303,10 @@ func (c *conn) startWriterLocked() {
 	if !c.writing && c.nc != nil { // before attach, frames wait in the queue
 		c.writing = true
 		c.s.wg.Add(1)
-		go c.writeLoop()
+		if c.writeFn == nil {
+			c.writeFn = c.writeLoop
+		}
+		go c.writeFn()
 	}
 }
 

@@ -118,13 +118,33 @@ func (p *poller) arm(c *conn, op int) error {
 	if err != nil {
 		return err
 	}
-	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLONESHOT, Fd: int32(uint32(c.pollID)), Pad: int32(uint32(c.pollID >> 32))}
-	var cerr error
-	if err := rc.Control(func(fd uintptr) { cerr = unix.EpollCtl(p.epfd, op, int(fd), &ev) }); err != nil {
+	a := armers.Get().(*armer)
+	defer armers.Put(a)
+	a.epfd, a.op, a.err = p.epfd, op, nil
+	a.ev = unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLONESHOT, Fd: int32(uint32(c.pollID)), Pad: int32(uint32(c.pollID >> 32))}
+	if err := rc.Control(a.ctl); err != nil {
 		return err
 	}
-	return cerr
+	return a.err
 }
+
+// armer holds one epoll_ctl call for RawConn.Control. Pooled, with its
+// method value made once, so that parking after every message does not
+// allocate a closure and an event each time.
+type armer struct {
+	epfd, op int
+	ev       unix.EpollEvent
+	err      error
+	ctl      func(fd uintptr)
+}
+
+var armers = sync.Pool{New: func() any {
+	a := new(armer)
+	a.ctl = a.control
+	return a
+}}
+
+func (a *armer) control(fd uintptr) { a.err = unix.EpollCtl(a.epfd, a.op, int(fd), &a.ev) }
 
 // addOp reports whether op registered the socket (rather than re-arming).
 func addOp(op int) bool { return op == unix.EPOLL_CTL_ADD }
