@@ -231,6 +231,27 @@ func (k *kit) hsStalled(ctx context.Context, env *suite.Env) suite.Result {
 
 // hsCapacity fills the server to env.MaxConns and expects the next upgrade
 // to be refused with 503 rather than accepted and dropped.
+// closeAndWait ends every connection with a close handshake and waits (up
+// to limit, all at once) until the server has closed TCP: a server frees a
+// connection's slot when it ends it, so the cases that run after HS-12 do
+// not meet the capacity HS-12 filled. Plain TCP closes would leave that to
+// when the server gets round to reading the FINs.
+func closeAndWait(conns []*rawclient.Conn, limit time.Duration) {
+	var wg sync.WaitGroup
+	for _, c := range conns {
+		wg.Go(func() {
+			defer c.Close()
+			if c.Resp == nil || c.Resp.StatusCode != 101 {
+				return
+			}
+			if c.SendClose(1000, "") == nil {
+				c.AwaitEOF(limit)
+			}
+		})
+	}
+	wg.Wait()
+}
+
 func (k *kit) hsCapacity(ctx context.Context, env *suite.Env) suite.Result {
 	if env.MaxConns == 0 {
 		return suite.Skip("no --max-conns given (the server's connection limit)")
@@ -240,9 +261,7 @@ func (k *kit) hsCapacity(ctx context.Context, env *suite.Env) suite.Result {
 	var mu sync.Mutex
 	defer func() {
 		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
+		closeAndWait(conns, 2*time.Second)
 		mu.Unlock()
 	}()
 	for i := 0; i <= env.MaxConns; i++ {

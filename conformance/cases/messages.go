@@ -27,7 +27,7 @@ func (k *kit) messages() []suite.Case {
 		{ID: "MS-07", Group: "messages", Ref: "contracts: broadcast", Title: "broadcast reaches each member of a room exactly once", Run: k.msBroadcast},
 		{ID: "MS-08", Group: "messages", Ref: "contracts: broadcast", Title: "per-sender order is preserved at every receiver", Run: k.msOrder},
 		{ID: "MS-09", Group: "messages", Ref: "contracts: rooms", Title: "rooms are isolated by URL path", Run: k.msRooms},
-		{ID: "MS-10", Group: "messages", Ref: "RFC 6455 §5.6", Title: "opcode preserved: valid UTF-8 sent as binary stays binary", Run: k.msOpcode},
+		{ID: "MS-10", Group: "messages", Ref: "RFC 6455 §5.6", Title: "opcode preserved: valid UTF-8 sent as binary stays binary, text stays text", Run: k.msOpcode},
 	}
 }
 

@@ -581,6 +581,10 @@ func (c *conn) finish() {
 	}
 	putReader(c.fr)
 	c.fr = nil
+	// The slot is free before the socket closes, so a client that has seen
+	// our close can connect again at once, even at --max-conns.
+	c.s.releaseIP(c.ip)
+	c.s.nconns.Add(-1)
 	c.nc.Close()
 	c.mu.Lock()
 	c.dead = true
@@ -595,8 +599,6 @@ func (c *conn) finish() {
 	sent, sentReason, got, recv, recvReason, why := c.sentCode, c.sentReason, c.gotClose, c.recvCode, c.recvReason, c.endReason
 	c.mu.Unlock()
 	c.s.m.open.Dec()
-	c.s.releaseIP(c.ip)
-	c.s.nconns.Add(-1)
 	if why == "" {
 		why = "close handshake"
 	}

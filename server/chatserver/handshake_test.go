@@ -91,6 +91,24 @@ func TestMaxConns(t *testing.T) {
 	}
 }
 
+// TestMaxConnsSlotFreeOnceClosed: at --max-conns, a client that has
+// completed the close handshake (seen our close and the TCP close) can
+// connect again at once: the slot is released before the socket closes.
+// Each round's dial fails the test if it gets 503.
+func TestMaxConnsSlotFreeOnceClosed(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, func(c *Config) { c.MaxConns = 1 })
+	for i := range 50 {
+		c := dial(t, s, "/")
+		c.write(masked(true, 0, ws.OpClose, ws.NewCloseFrameBody(ws.StatusNormalClosure, "")))
+		if code, _ := c.expectClose(2 * time.Second); code != ws.StatusNormalClosure {
+			t.Fatalf("round %d: close echo %d; want 1000", i, code)
+		}
+		c.expectEOF(2 * time.Second)
+		c.nc.Close()
+	}
+}
+
 func TestPageAndEndpoints(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, nil)
