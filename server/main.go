@@ -25,7 +25,7 @@ func main() { os.Exit(run(os.Args[1:])) }
 // defaultGCPercent is lower than Go's 100 because a chat server's live heap
 // is mostly long-lived per-connection state, and the runtime keeps RSS near
 // (1 + GOGC/100) × live heap: at 50 an idle connection costs ~15 % less RSS
-// (server/README.md, "Memory per idle connection"). The broadcast path
+// (server/README.md, "Idle connection cost"). The broadcast path
 // hardly allocates, so the extra collections cost CPU only on handshakes.
 const defaultGCPercent = 50
 

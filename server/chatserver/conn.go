@@ -152,6 +152,7 @@ func (c *conn) cut() {
 	}
 }
 
+// readFnLocked returns c.readLoop as a func value (see readFn); c.mu held.
 func (c *conn) readFnLocked() func() {
 	if c.readFn == nil {
 		c.readFn = c.readLoop
@@ -199,6 +200,12 @@ func (c *conn) park() bool {
 // readerPool holds frame readers between messages: a parked connection
 // needs none, which saves their size (~200 B) per idle connection.
 var readerPool = sync.Pool{New: func() any { return new(frame.Reader) }}
+
+func takeReader(src io.Reader, max int64) *frame.Reader {
+	fr := readerPool.Get().(*frame.Reader)
+	fr.Reset(src, max)
+	return fr
+}
 
 func putReader(fr *frame.Reader) {
 	if fr != nil {
@@ -419,8 +426,7 @@ func (c *conn) writeLoop() {
 // between messages (park), and the poller starts it again.
 func (c *conn) readLoop() {
 	if c.fr == nil {
-		c.fr = readerPool.Get().(*frame.Reader)
-		c.fr.Reset(&c.in, c.s.cfg.MaxMessage)
+		c.fr = takeReader(&c.in, c.s.cfg.MaxMessage)
 	}
 	parked := false
 	defer func() {
