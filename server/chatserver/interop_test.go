@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -149,5 +148,5 @@ func TestInteropNodeAndPython(t *testing.T) {
 			t.Errorf("%s: %d messages; want %d", r.Name, len(r.Received), count*len(names))
 		}
 	}
-	t.Logf("%s", fmt.Sprint(names, ": each received ", count*len(names), " messages in order"))
+	t.Logf("%v: each received %d messages in order", names, count*len(names))
 }
