@@ -20,6 +20,7 @@ import (
 	"github.com/wsbench/wsbench/conformance/runner"
 	"github.com/wsbench/wsbench/conformance/suite"
 	"github.com/wsbench/wsbench/internal/eventually"
+	"github.com/wsbench/wsbench/internal/testenv"
 	"github.com/wsbench/wsbench/server/chatserver"
 )
 
@@ -27,12 +28,8 @@ import (
 // under CI=true, where a missing browser is a failure.
 func requireChromium(t *testing.T) {
 	t.Helper()
-	if _, err := findChromium(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI=true needs a browser for the browser lane: %v", err)
-		}
-		t.Skipf("skipping the browser lane: %v", err)
-	}
+	_, err := findChromium()
+	testenv.Require(t, "a browser for the browser lane (apt-get install chromium)", err)
 }
 
 // TestLane runs every case against the reference server in-process and

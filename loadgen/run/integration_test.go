@@ -7,10 +7,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"testing"
 	"time"
 
+	"github.com/wsbench/wsbench/internal/testenv"
 	"github.com/wsbench/wsbench/loadgen/report"
 	"github.com/wsbench/wsbench/server/chatserver"
 	"github.com/wsbench/wsbench/server/chatserver/chattest"
@@ -58,21 +58,7 @@ func TestAgainstChatServer(t *testing.T) {
 var listening = regexp.MustCompile(`listening on (\S+:\d+)`)
 
 func TestAgainstNodeWS(t *testing.T) {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("node is not installed (CI=true requires it): %v", err)
-		}
-		t.Skipf("node is not installed; install Node.js and run scripts/node-ws/install.sh: %v", err)
-	}
-	_, file, _, _ := runtime.Caller(0)
-	dir := filepath.Join(filepath.Dir(file), "..", "..", "scripts", "node-ws")
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "ws")); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("scripts/node-ws is not installed (CI=true requires it): %v", err)
-		}
-		t.Skipf("scripts/node-ws/node_modules missing; run scripts/node-ws/install.sh")
-	}
+	node, dir := testenv.NodeWS(t)
 	cmd := exec.Command(node, filepath.Join(dir, "server.js"), "--port", "0", "--host", "127.0.0.1", "--push-interval-ms", "300")
 	out, err := cmd.StdoutPipe()
 	if err != nil {

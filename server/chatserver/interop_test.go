@@ -13,30 +13,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wsbench/wsbench/internal/testenv"
 	"github.com/wsbench/wsbench/server/chatserver"
 	"github.com/wsbench/wsbench/server/chatserver/chattest"
 )
 
 // interopClient is a chat client in another language's WebSocket library
-// (scripts/interop): the command line that runs it, given URL, name, count
-// and peers.
+// (scripts/interop): the command that runs it, to which URL, name, count
+// and peers are appended.
 type interopClient struct {
 	name string
-	argv func(url, name string, count int, peers []string) []string
+	cmd  []string
 	env  []string
-}
-
-// requireTool fails under CI=true (where .ci/run installs everything) and
-// skips elsewhere when a peer's runtime or library is missing.
-func requireTool(t *testing.T, what string, err error) {
-	t.Helper()
-	if err == nil {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s is missing (CI=true requires it; .ci/run installs it): %v", what, err)
-	}
-	t.Skipf("%s is missing: %v", what, err)
 }
 
 // pythonWithWebsockets returns a Python interpreter that can import
@@ -59,25 +47,13 @@ func pythonWithWebsockets() (string, error) {
 // itself included, exactly once, in each sender's order, as text, and the
 // close handshake ends with 1000.
 func TestInteropNodeAndPython(t *testing.T) {
-	scripts, err := filepath.Abs("../../scripts")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = exec.LookPath("node")
-	requireTool(t, "node", err)
-	nodePath := filepath.Join(scripts, "node-ws", "node_modules")
-	_, err = os.Stat(filepath.Join(nodePath, "ws"))
-	requireTool(t, "the npm ws package (scripts/node-ws/install.sh)", err)
+	node, nodeWS := testenv.NodeWS(t)
 	python, err := pythonWithWebsockets()
-	requireTool(t, "python3 with websockets (apt-get install python3-websockets)", err)
-
+	testenv.Require(t, "python3 with websockets (apt-get install python3-websockets)", err)
+	interop := filepath.Join(nodeWS, "..", "interop")
 	clients := []interopClient{
-		{name: "node-ws", env: []string{"NODE_PATH=" + nodePath}, argv: func(url, name string, count int, peers []string) []string {
-			return append([]string{"node", filepath.Join(scripts, "interop", "node-client.js"), url, name, strconv.Itoa(count)}, peers...)
-		}},
-		{name: "python-websockets", argv: func(url, name string, count int, peers []string) []string {
-			return append([]string{python, filepath.Join(scripts, "interop", "python-client.py"), url, name, strconv.Itoa(count)}, peers...)
-		}},
+		{name: "node-ws", cmd: []string{node, filepath.Join(interop, "node-client.js")}, env: []string{"NODE_PATH=" + filepath.Join(nodeWS, "node_modules")}},
+		{name: "python-websockets", cmd: []string{python, filepath.Join(interop, "python-client.py")}},
 	}
 	addr := chattest.Start(t, chatserver.DefaultConfig(), t.Logf)
 	url := "ws://" + addr + "/interop"
@@ -101,8 +77,8 @@ func TestInteropNodeAndPython(t *testing.T) {
 		wg.Go(func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			argv := c.argv(url, c.name, count, names)
-			cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+			args := append(append(c.cmd[1:len(c.cmd):len(c.cmd)], url, c.name, strconv.Itoa(count)), names...)
+			cmd := exec.CommandContext(ctx, c.cmd[0], args...)
 			cmd.Env = append(os.Environ(), c.env...)
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
