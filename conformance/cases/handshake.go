@@ -229,8 +229,6 @@ func (k *kit) hsStalled(ctx context.Context, env *suite.Env) suite.Result {
 	}
 }
 
-// hsCapacity fills the server to env.MaxConns and expects the next upgrade
-// to be refused with 503 rather than accepted and dropped.
 // closeAndWait ends every connection with a close handshake and waits (up
 // to limit, all at once) until the server has closed TCP: a server frees a
 // connection's slot when it ends it, so the cases that run after HS-12 do
@@ -252,6 +250,8 @@ func closeAndWait(conns []*rawclient.Conn, limit time.Duration) {
 	wg.Wait()
 }
 
+// hsCapacity fills the server to env.MaxConns and expects the next upgrade
+// to be refused with 503 rather than accepted and dropped.
 func (k *kit) hsCapacity(ctx context.Context, env *suite.Env) suite.Result {
 	if env.MaxConns == 0 {
 		return suite.Skip("no --max-conns given (the server's connection limit)")

@@ -11,12 +11,13 @@ import (
 
 // BenchmarkOverhead measures what the generator (plus the in-process
 // relaytest relay, which adds no delay, and loopback TCP) contributes to
-// latency: 100 clients (10 senders) at 50 and 200 broadcasts/s (5,000 and
-// 20,000 deliveries/s), and 1,000 clients (100 senders) at 25/s, where
-// reading 1,000 sockets per broadcast in turn dominates, each for 3 s. It reports the delivery latency
-// p50/p99/p99.9 in ms, how late the generator's sends left against their
-// intended time (p50, p99, max: the send side's own contribution) and the
-// CPU time of the whole test process (generator and relay). Run it with
+// latency, each case for 3 s: 100 clients (10 senders) at 50 and 200
+// broadcasts/s (5,000 and 20,000 deliveries/s), and 1,000 clients (100
+// senders) at 25/s, where reading 1,000 sockets per broadcast in turn
+// dominates. It reports the delivery latency p50/p99/p99.9 in ms, how late
+// the generator's sends left against their intended time (p50, p99, max:
+// the send side's own contribution) and the CPU time of the whole test
+// process (generator and relay). Run it with
 //
 //	go test -run '^$' -bench Overhead -benchtime 1x ./loadgen/run
 func BenchmarkOverhead(b *testing.B) {
