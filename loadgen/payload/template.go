@@ -113,9 +113,9 @@ func (t *Template) Expand(client, room int) string {
 // goroutine.
 type Message struct {
 	before, between, after string // text around token and pad
-	padFirst                      bool
-	hasPad                        bool
-	fixed                         int // bytes without pad
+	padFirst               bool
+	hasPad                 bool
+	fixed                  int // bytes without pad
 }
 
 // Bind fills in {{client}} and {{room}}.
