@@ -36,13 +36,14 @@ func run(args []string) int {
 	fs.DurationVar(&cfg.Timeout, "timeout", cfg.Timeout, "bound of one case (heartbeat cases get 4× --pong-timeout more)")
 	fs.IntVar(&cfg.Parallel, "parallel", cfg.Parallel, "cases run at once")
 	fs.BoolVar(&cfg.Relaxed, "relaxed", false, "also echo 1–16 MiB messages")
+	fs.StringVar(&cfg.Profile, "profile", cfg.Profile, "what the server does with a message: chat (relays it to every member of the room, sender included) or echo (sends it back to the sender only; multi-member cases are skipped)")
 	fs.StringVar(&cfg.JUnit, "junit", "", "write JUnit XML to this file")
 	fs.StringVar(&cfg.JSON, "json", "", "write a JSON report to this file")
 	fs.BoolVar(&cfg.List, "list", false, "print the catalogue (id, group, ref, title) and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(os.Stderr, "Usage: conformance --url ws://HOST:PORT/ [flags]\n\nFlags:\n%s\nExamples:\n"+
 			"  conformance --url ws://127.0.0.1:8181/ --ping-interval 25s --pong-timeout 60s --max-message 65536\n"+
-			"  conformance --list\n  conformance --url ws://127.0.0.1:8181/ --run '^CL-'\n", fs.FlagUsages())
+			"  conformance --url ws://127.0.0.1:9001/ --profile echo\n  conformance --list\n  conformance --url ws://127.0.0.1:8181/ --run '^CL-'\n", fs.FlagUsages())
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {

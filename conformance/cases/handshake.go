@@ -19,7 +19,7 @@ func (k *kit) handshake() []suite.Case {
 		{ID: "HS-03", Group: "handshake", Ref: "RFC 6455 §4.2.1", Title: "invalid Sec-WebSocket-Key (not 16 bytes base64) is refused with 400", Run: k.refusal(http.Header{"Sec-WebSocket-Key": {"bm90LTE2LWJ5dGVz"}})},
 		{ID: "HS-04", Group: "handshake", Ref: "RFC 6455 §4.2.2, §4.4", Title: "Sec-WebSocket-Version other than 13 gets 426 with Sec-WebSocket-Version: 13", Run: k.hsVersion},
 		{ID: "HS-05", Group: "handshake", Ref: "RFC 6455 §4.2.1", Title: "non-GET upgrade (POST) is refused with 4xx", Run: k.refusalReq(rawclient.Request{Method: "POST"})},
-		{ID: "HS-06", Group: "handshake", Ref: "RFC 6455 §4.2.1", Title: "HTTP/1.0 upgrade is refused with 4xx", Run: k.refusalReq(rawclient.Request{Proto: "HTTP/1.0"})},
+		{ID: "HS-06", Group: "handshake", Ref: "RFC 6455 §4.2.1, RFC 9110 §15.6.6", Title: "HTTP/1.0 upgrade is refused with 4xx or 505", Run: k.hsHTTP10},
 		{ID: "HS-07", Group: "handshake", Ref: "RFC 6455 §4.2.1", Title: "header tokens are case-insensitive (Upgrade: WebSocket, Connection: keep-alive, UPGRADE)", Run: k.hsCase},
 		{ID: "HS-08", Group: "handshake", Ref: "RFC 6455 §4.2.2", Title: "only an offered subprotocol is selected, none when none offered", Run: k.hsSubprotocol},
 		{ID: "HS-09", Group: "handshake", Ref: "RFC 6455 §9.1", Title: "no extension the client did not offer (unknown offer ignored)", Run: k.hsExtension},
@@ -105,6 +105,22 @@ func (k *kit) refusalReqWant(rq rawclient.Request, want int) func(context.Contex
 	}
 }
 
+// hsHTTP10: RFC 6455 §4.1 says the request MUST be HTTP/1.1 or higher, so a
+// server upgrading an HTTP/1.0 request accepts what no client may send.
+// Either a 4xx or 505 HTTP Version Not Supported (RFC 9110 §15.6.6) is a
+// correct refusal.
+func (k *kit) hsHTTP10(ctx context.Context, env *suite.Env) suite.Result {
+	const exp = "4xx or 505 (RFC 6455 §4.1: the request MUST be HTTP/1.1 or higher)"
+	r, err := status(ctx, env, "HS-06", rawclient.Request{Proto: "HTTP/1.0"})
+	switch {
+	case err != nil:
+		return suite.NonStrictf(exp, "no HTTP response (%v)", err)
+	case r.StatusCode/100 == 4 || r.StatusCode == http.StatusHTTPVersionNotSupported:
+		return suite.Result{Verdict: suite.OK, Detail: r.Status}
+	}
+	return suite.Failf(exp, "%s", r.Status)
+}
+
 func (k *kit) hsVersion(ctx context.Context, env *suite.Env) suite.Result {
 	r, err := status(ctx, env, "HS-04", rawclient.Request{Header: http.Header{"Sec-WebSocket-Version": {"99"}}})
 	if err != nil {
@@ -117,7 +133,7 @@ func (k *kit) hsVersion(ctx context.Context, env *suite.Env) suite.Result {
 	case r.StatusCode/100 == 4 && strings.Contains(v, "13"):
 		return suite.NonStrictf("426 with Sec-WebSocket-Version: 13", "%s with Sec-WebSocket-Version %q", r.Status, v)
 	}
-	return suite.Failf("426 with Sec-WebSocket-Version: 13", "%s with Sec-WebSocket-Version %q", r.Status, v)
+	return suite.Failf("426 (or another 4xx) with Sec-WebSocket-Version: 13 (RFC 6455 §4.4: the server MUST send a Sec-WebSocket-Version header listing the versions it understands)", "%s with Sec-WebSocket-Version %q", r.Status, v)
 }
 
 func (k *kit) hsCase(ctx context.Context, env *suite.Env) suite.Result {

@@ -30,7 +30,7 @@ func (k *kit) lmExact(ctx context.Context, env *suite.Env) suite.Result {
 		return suite.Failf("a valid handshake", "%v", err)
 	}
 	defer c.Close()
-	if _, err := echo(c, env, ws.OpBinary, payload(int(env.MaxMessage), false)); err != nil {
+	if _, err := echoWhile(c, env, ws.OpBinary, payload(int(env.MaxMessage), false)); err != nil {
 		return suite.Failf(fmt.Sprintf("the %d-byte message echoed", env.MaxMessage), "%v", err)
 	}
 	return suite.Pass()
@@ -64,7 +64,7 @@ func (k *kit) lmLarge(ctx context.Context, env *suite.Env) suite.Result {
 		if env.MaxMessage > 0 && int64(n) > env.MaxMessage {
 			break
 		}
-		if _, err := echo(c, env, ws.OpBinary, payload(n, false)); err != nil {
+		if _, err := echoWhile(c, env, ws.OpBinary, payload(n, false)); err != nil {
 			return suite.Failf(fmt.Sprintf("the %d MiB message echoed", mib), "%v", err)
 		}
 		done = append(done, mib)

@@ -147,6 +147,11 @@ type Conn struct {
 	Label    string
 	Rec      *Recorder
 	AutoPong bool // answer server pings while waiting for messages (default on)
+	// EmptyClose is set when the last close frame Next read had no body
+	// (ParseClose reports it as 1005).
+	EmptyClose bool
+
+	wmu sync.Mutex // one writer at a time: WriteWhile's goroutine and pongs
 }
 
 // DialTCP opens the transport for u (TLS for wss).
@@ -224,9 +229,40 @@ func (c *Conn) Close() error { return c.NC.Close() }
 
 // WriteRaw writes b as is.
 func (c *Conn) WriteRaw(b []byte) error {
-	_ = c.NC.SetWriteDeadline(time.Now().Add(WriteTimeout))
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	_ = c.NC.SetWriteDeadline(time.Now().Add(writeTimeout(len(b))))
 	_, err := c.NC.Write(b)
 	return err
+}
+
+// writeTimeout is WriteTimeout, plus a second per MiB for large writes.
+func writeTimeout(n int) time.Duration {
+	return WriteTimeout + time.Duration(n>>20)*time.Second
+}
+
+// WriteWhile writes b from a goroutine of its own while read runs on the
+// calling goroutine. A server that streams its answer back while it is
+// still reading the request (or closes the connection part-way with 1009)
+// is read as it answers, instead of both sides blocking on full socket
+// buffers until a write timeout. Server pings are not answered while b is
+// being written (the write holds the connection), so AutoPong is off
+// during read. When read returns first, the write is abandoned (its
+// deadline is cut) and its error reported.
+func (c *Conn) WriteWhile(b []byte, read func() error) (writeErr, readErr error) {
+	done := make(chan error, 1)
+	go func() { done <- c.WriteRaw(b) }()
+	auto := c.AutoPong
+	c.AutoPong = false
+	readErr = read()
+	c.AutoPong = auto
+	select {
+	case writeErr = <-done:
+	case <-time.After(100 * time.Millisecond):
+		_ = c.NC.SetWriteDeadline(time.Now())
+		writeErr = <-done
+	}
+	return writeErr, readErr
 }
 
 // Write encodes and writes f.
@@ -250,6 +286,7 @@ func (c *Conn) Next(timeout time.Duration) (Frame, error) {
 		return f, err
 	}
 	if f.Op == ws.OpClose {
+		c.EmptyClose = len(f.Payload) == 0
 		var code uint16
 		if len(f.Payload) >= 2 {
 			code, _, _ = ParseClose(f.Payload)

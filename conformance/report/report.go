@@ -147,6 +147,7 @@ type JSONCase struct {
 	Group     string  `json:"group"`
 	Title     string  `json:"title"`
 	Ref       string  `json:"ref"`
+	Autobahn  string  `json:"autobahn,omitempty"`
 	Verdict   string  `json:"verdict"`
 	Detail    string  `json:"detail,omitempty"`
 	Expected  string  `json:"expected,omitempty"`
@@ -172,7 +173,7 @@ func NewJSON(url string, started time.Time, es []Entry) JSONReport {
 		Passed: c.Passed, Failed: c.Failed, Skipped: c.Skipped, Cases: []JSONCase{}}
 	for _, e := range es {
 		r.Cases = append(r.Cases, JSONCase{
-			ID: e.Case.ID, Group: e.Case.Group, Title: e.Case.Title, Ref: e.Case.Ref,
+			ID: e.Case.ID, Group: e.Case.Group, Title: e.Case.Title, Ref: e.Case.Ref, Autobahn: e.Case.Autobahn,
 			Verdict: e.Result.Verdict.String(), Detail: e.Result.Detail,
 			Expected: e.Result.Expected, Observed: e.Result.Observed,
 			ElapsedMS: float64(e.Result.Elapsed.Microseconds()) / 1000,

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"time"
 
@@ -39,6 +40,7 @@ type Config struct {
 	Timeout         time.Duration // per case
 	Parallel        int           // cases run at once (cases marked Serial run alone)
 	Relaxed         bool
+	Profile         string // suite.ProfileChat (default) or suite.ProfileEcho
 	JUnit           string
 	JSON            string
 	List            bool
@@ -46,7 +48,7 @@ type Config struct {
 
 // DefaultConfig returns the command's defaults.
 func DefaultConfig() Config {
-	return Config{URL: "ws://127.0.0.1:8181/", Timeout: DefaultTimeout, Parallel: DefaultParallel}
+	return Config{URL: "ws://127.0.0.1:8181/", Timeout: DefaultTimeout, Parallel: DefaultParallel, Profile: suite.ProfileChat}
 }
 
 // ErrUsage marks configuration errors (exit code 2).
@@ -82,6 +84,11 @@ func (c Config) Validate() error {
 	if c.Parallel < 1 || c.Parallel > 64 {
 		errs = append(errs, fmt.Errorf("--parallel %d must be between 1 and 64", c.Parallel))
 	}
+	switch c.Profile {
+	case suite.ProfileChat, suite.ProfileEcho, "":
+	default:
+		errs = append(errs, fmt.Errorf("--profile %q: use chat (the server relays to every member of a room) or echo (it sends each message back to its sender only)", c.Profile))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("%w: %w", ErrUsage, err)
 	}
@@ -97,10 +104,15 @@ func (c Config) Env(logf func(string, ...any)) (*suite.Env, error) {
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
+	profile := c.Profile
+	if profile == "" {
+		profile = suite.ProfileChat
+	}
 	return &suite.Env{
 		URL: u, PingInterval: c.PingInterval, PongTimeout: c.PongTimeout,
 		MaxMessage: c.MaxMessage, Origin: c.ForbiddenOrigin, Browser: c.Browser,
 		Relaxed: c.Relaxed, MaxConns: c.MaxConns, CaseTimeout: c.Timeout, Logf: logf,
+		Profile: profile,
 	}, nil
 }
 
@@ -116,17 +128,20 @@ func Select(cases []suite.Case, expr string) []suite.Case {
 	return out
 }
 
-// List prints the catalogue: id, group, ref, title.
+// List prints the catalogue: id, group, Autobahn case, ref, title.
 func List(w io.Writer, cases []suite.Case) error {
 	for _, c := range cases {
-		ref := c.Ref
+		ref, ab := c.Ref, c.Autobahn
+		if ab == "" {
+			ab = "-"
+		}
 		if len(ref) > 26 { // long WHATWG step references go on their own line
-			if _, err := fmt.Fprintf(w, "%-8s  %-10s  %s\n", c.ID, c.Group, ref); err != nil {
+			if _, err := fmt.Fprintf(w, "%-8s  %-10s  %-9s  %s\n", c.ID, c.Group, ab, ref); err != nil {
 				return err
 			}
-			c.ID, c.Group, ref = "", "", ""
+			c.ID, c.Group, ab, ref = "", "", "", ""
 		}
-		if _, err := fmt.Fprintf(w, "%-8s  %-10s  %-26s  %s\n", c.ID, c.Group, ref, c.Title); err != nil {
+		if _, err := fmt.Fprintf(w, "%-8s  %-10s  %-9s  %-26s  %s\n", c.ID, c.Group, ab, ref, c.Title); err != nil {
 			return err
 		}
 	}
@@ -197,6 +212,9 @@ func runOne(ctx context.Context, env *suite.Env, c suite.Case) suite.Result {
 	if c.Budget != nil {
 		timeout = max(timeout, c.Budget(env))
 	}
+	if c.Room && env.Profile == suite.ProfileEcho {
+		return suite.Skip("needs several members of one room; an echo server (--profile echo) sends each message back to its sender only")
+	}
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	start := time.Now()
@@ -217,6 +235,10 @@ func runOne(ctx context.Context, env *suite.Env, c suite.Case) suite.Result {
 	}
 	if r.Verdict == suite.OK && cctx.Err() != nil && ctx.Err() != nil {
 		r = suite.Skip("interrupted")
+	}
+	if r.Verdict == suite.Failed && c.Ref != "" && !strings.Contains(r.Expected, "§") {
+		// Every failure names the requirement it rests on.
+		r.Expected = strings.TrimSpace(r.Expected + " (" + c.Ref + ")")
 	}
 	r.Elapsed = time.Since(start)
 	return r

@@ -60,8 +60,20 @@ type Env struct {
 	Relaxed      bool          // run the large-message (1–16 MiB) profile
 	MaxConns     int           // server's connection limit; 0 = unknown
 	CaseTimeout  time.Duration // bound of one case; cases size their waits by it
+	Profile      string        // ProfileChat or ProfileEcho: what the server does with a message
 	Logf         func(format string, args ...any)
 }
+
+// Profiles: what the server under test does with a message it receives.
+const (
+	// ProfileChat relays every message to every member of the sender's
+	// room, the sender included (the wsbench contract).
+	ProfileChat = "chat"
+	// ProfileEcho sends every message back to its sender only (an echo
+	// server, all the Autobahn testsuite needs); cases that need several
+	// members of one room are skipped.
+	ProfileEcho = "echo"
+)
 
 // Case is one check with a stable identity.
 type Case struct {
@@ -69,6 +81,12 @@ type Case struct {
 	Group string // "handshake", "messages", "ping", "close", "protocol", "limits", "reconnect", "browser"
 	Title string // one line, says what is checked
 	Ref   string // the section checked, e.g. "RFC 6455 §4.2.2" or "WHATWG WebSockets §9"
+	// Autobahn names the Autobahn testsuite case (or cases, "6.4.1-6.4.4")
+	// checking the same behaviour; empty when there is none.
+	Autobahn string
+	// Room marks a case that needs several members of one room: it is
+	// skipped against an echo server (Env.Profile == ProfileEcho).
+	Room bool
 	Run   func(ctx context.Context, env *Env) Result
 	// After marks a case that must run once every other case has finished
 	// (a meta-case summarising what the others observed).
