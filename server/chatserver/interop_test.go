@@ -27,20 +27,6 @@ type interopClient struct {
 	env  []string
 }
 
-// pythonWithWebsockets returns a Python interpreter that can import
-// websockets: the one on PATH, else Debian's (python3-websockets installs
-// into /usr/bin/python3's packages, which a pyenv or venv python3 on PATH
-// does not see).
-func pythonWithWebsockets() (string, error) {
-	var err error
-	for _, py := range []string{"python3", "/usr/bin/python3"} {
-		if err = exec.Command(py, "-c", "import websockets").Run(); err == nil {
-			return py, nil
-		}
-	}
-	return "", err
-}
-
 // TestInteropNodeAndPython: a client on Node's `ws` (npm) and one on
 // Python's `websockets` (Debian python3-websockets) join one room of the
 // reference server and chat: each receives every text message of both,
@@ -48,8 +34,7 @@ func pythonWithWebsockets() (string, error) {
 // close handshake ends with 1000.
 func TestInteropNodeAndPython(t *testing.T) {
 	node, nodeWS := testenv.NodeWS(t)
-	python, err := pythonWithWebsockets()
-	testenv.Require(t, "python3 with websockets (apt-get install python3-websockets)", err)
+	python := testenv.PythonWebsockets(t)
 	interop := filepath.Join(nodeWS, "..", "interop")
 	clients := []interopClient{
 		{name: "node-ws", cmd: []string{node, filepath.Join(interop, "node-client.js")}, env: []string{"NODE_PATH=" + filepath.Join(nodeWS, "node_modules")}},

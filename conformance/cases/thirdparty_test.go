@@ -1,0 +1,98 @@
+package cases_test
+
+import (
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wsbench/wsbench/conformance/cases"
+	"github.com/wsbench/wsbench/conformance/rawclient"
+	"github.com/wsbench/wsbench/conformance/report"
+	"github.com/wsbench/wsbench/conformance/runner"
+	"github.com/wsbench/wsbench/conformance/suite"
+	"github.com/wsbench/wsbench/internal/testenv"
+)
+
+// thirdPartyMaxMessage is the limit every echo peer is started with.
+const thirdPartyMaxMessage = 4 << 20
+
+// TestThirdPartyEchoServers runs the catalogue (without the in-process
+// reconnect cases) against well-known WebSocket libraries' echo servers
+// and checks the exact set of FAILED cases: each one is a real departure
+// from RFC 6455 by that library, verified by hand. A suite change that
+// fails a good library (a misread, a deadlock, a policy sold as a MUST)
+// shows up here as an unexpected failure; one that stops seeing a real
+// defect shows up as a missing one.
+func TestThirdPartyEchoServers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the catalogue against Node and Python servers")
+	}
+	peers := []struct {
+		name   string
+		cmd    func(t *testing.T) *exec.Cmd
+		failed []string // sorted
+	}{
+		{
+			// ws 8 upgrades an HTTP/1.0 request (RFC 6455 §4.1 asks for
+			// HTTP/1.1 or higher).
+			name: "node-ws", failed: []string{"HS-06"},
+			cmd: func(t *testing.T) *exec.Cmd {
+				node, dir := testenv.NodeWS(t)
+				cmd := exec.Command(node, filepath.Join(testenv.Scripts(), "peers", "node-ws-echo", "server.js"),
+					"--port", "0", "--max-message", strconv.Itoa(thirdPartyMaxMessage))
+				cmd.Env = append(cmd.Environ(), "NODE_PATH="+filepath.Join(dir, "node_modules"))
+				return cmd
+			},
+		},
+		{
+			// websockets 10 answers Sec-WebSocket-Version: 99 with 400 and
+			// no Sec-WebSocket-Version header (RFC 6455 §4.4 MUST).
+			name: "python-websockets", failed: []string{"HS-04"},
+			cmd: func(t *testing.T) *exec.Cmd {
+				py := testenv.PythonWebsockets(t)
+				return exec.Command(py, filepath.Join(testenv.Scripts(), "peers", "python-websockets-echo", "server.py"),
+					"--port", "0", "--max-message", strconv.Itoa(thirdPartyMaxMessage))
+			},
+		},
+	}
+	for _, p := range peers {
+		t.Run(p.name, func(t *testing.T) {
+			t.Parallel()
+			addr := testenv.StartPeer(t, p.cmd(t))
+			cfg := runner.DefaultConfig()
+			cfg.URL = "ws://" + addr + "/"
+			cfg.Profile = suite.ProfileEcho
+			cfg.MaxMessage = thirdPartyMaxMessage
+			cfg.Relaxed = true
+			cfg.Parallel = 8
+			cfg.Timeout = 6 * time.Second
+			var sel []suite.Case
+			for _, c := range cases.Catalogue(&rawclient.Recorder{}) {
+				if c.Group != "reconnect" { // in-process; they ignore --url
+					sel = append(sel, c)
+				}
+			}
+			var out strings.Builder
+			entries, err := runner.Run(t.Context(), cfg, sel, &out, t.Logf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Log("\n" + out.String())
+			var failed []string
+			for _, e := range entries {
+				if e.Result.Verdict == suite.Failed {
+					failed = append(failed, e.Case.ID)
+					t.Logf("FAILED %s", report.Line(e))
+				}
+			}
+			slices.Sort(failed)
+			if !slices.Equal(failed, p.failed) {
+				t.Errorf("FAILED cases against %s = %v; want exactly %v", p.name, failed, p.failed)
+			}
+		})
+	}
+}
