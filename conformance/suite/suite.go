@@ -87,7 +87,7 @@ type Case struct {
 	// Room marks a case that needs several members of one room: it is
 	// skipped against an echo server (Env.Profile == ProfileEcho).
 	Room bool
-	Run   func(ctx context.Context, env *Env) Result
+	Run  func(ctx context.Context, env *Env) Result
 	// After marks a case that must run once every other case has finished
 	// (a meta-case summarising what the others observed).
 	After bool
