@@ -44,6 +44,12 @@ type Conn struct {
 	Reader *bufio.Reader
 	// Handshake is how long the TCP connect plus WebSocket upgrade took.
 	Handshake time.Duration
+	// Deflate: permessage-deflate was negotiated (without context
+	// takeover in either direction); Extension is the server's answer.
+	Deflate   bool
+	Extension string
+	// Protocol is the subprotocol the server selected, if any.
+	Protocol string
 
 	mu      sync.Mutex
 	scratch []byte // frame being written; guarded by mu

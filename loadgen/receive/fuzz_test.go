@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"net"
+	"regexp"
 	"testing"
 	"time"
 
@@ -42,6 +43,41 @@ func FuzzReadFrame(f *testing.F) {
 		}
 		if r.Tracker.Delivered > int64(len(in)) {
 			t.Errorf("delivered %d from %d bytes", r.Tracker.Delivered, len(in))
+		}
+	})
+}
+
+// FuzzReadFrameText is FuzzReadFrame for --payload text with rooms,
+// --expect others, --ignore and permessage-deflate: arbitrary server bytes
+// (compressed or not) never panic the Reader, and it stops at the end.
+func FuzzReadFrameText(f *testing.F) {
+	now := time.Now().UnixNano()
+	f.Add(frame(ws.OpText, true, envelope(42, 0, 0, now)))
+	z := compressed(envelope(42, 1, 0, now))
+	zf := frame(ws.OpText, true, z)
+	zf[0] |= 0x40 // RSV1
+	f.Add(zf)
+	f.Add(append([]byte{0xc1, 0x05}, "xxxxx"...))
+	f.Add(frame(ws.OpText, true, []byte(`{"type":"pong"}`)))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		stats := NewStats(1)
+		w := testWindow(2, 0, 16)
+		w.Rooms, w.ExpectOthers = 2, true
+		stats.Start(w)
+		r := NewReaderWith(&client.Conn{Conn: sink{}, Reader: bufio.NewReader(bytes.NewReader(in)), Deflate: true}, stats, 0,
+			Options{Text: true, ScanBytes: 256, Self: 0, Ignore: regexp.MustCompile(`pong`), Await: regexp.MustCompile(`joined`)})
+		done := make(chan error, 1)
+		go func() { done <- r.Run() }()
+		select {
+		case err := <-done:
+			if err == nil {
+				t.Fatal("Run returned nil without a closing handshake")
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("Run did not stop at the end of the input")
+		}
+		if r.Tracker.Delivered+r.Unexpected+r.Ignored+r.Foreign > int64(len(in)) {
+			t.Errorf("%d messages from %d bytes", r.Tracker.Delivered+r.Unexpected+r.Ignored+r.Foreign, len(in))
 		}
 	})
 }

@@ -15,6 +15,11 @@ type Window struct {
 	RunID  uint64
 	Table  timetable.Timetable
 	Lo, Hi uint64
+	// Rooms: slot n is broadcast in room n mod Rooms (0 or 1: one room).
+	Rooms int
+	// ExpectOthers: a sender is not owed its own messages (servers that
+	// relay to everyone except the sender).
+	ExpectOthers bool
 }
 
 // Len returns the number of measured slots.
@@ -27,7 +32,15 @@ type Stats struct {
 	window atomic.Pointer[Window]
 	last   []atomic.Int64 // per measured slot: latest receipt, Unix ns
 	shards []shard
+	rooms  []roomShard             // per room when Window.Rooms > 1
 	tick   *hdrhistogram.Histogram // scratch for Tick
+}
+
+// roomShard holds one room's measured first-delivery latencies.
+type roomShard struct {
+	mu      sync.Mutex
+	latency *hdrhistogram.Histogram
+	_       [64]byte
 }
 
 type shard struct {
@@ -56,6 +69,12 @@ func NewStats(n int) *Stats {
 // Start sets the run's window. Messages arriving before Start are foreign.
 func (s *Stats) Start(w Window) {
 	s.last = make([]atomic.Int64, w.Len())
+	if w.Rooms > 1 {
+		s.rooms = make([]roomShard, w.Rooms)
+		for i := range s.rooms {
+			s.rooms[i].latency = report.NewRoomHistogram()
+		}
+	}
 	s.window.Store(&w)
 }
 
@@ -103,6 +122,20 @@ func (s *Stats) Latency() *hdrhistogram.Histogram {
 		h.Merge(sh.total)
 		sh.mu.Unlock()
 	}
+	return h
+}
+
+// RoomLatency returns a copy of room i's histogram of measured delivery
+// latencies (µs), or nil when the run has one room.
+func (s *Stats) RoomLatency(i int) *hdrhistogram.Histogram {
+	if i < 0 || i >= len(s.rooms) {
+		return nil
+	}
+	h := report.NewRoomHistogram()
+	rm := &s.rooms[i]
+	rm.mu.Lock()
+	h.Merge(rm.latency)
+	rm.mu.Unlock()
 	return h
 }
 

@@ -31,6 +31,15 @@ func NewLatencyHistogram() *hdrhistogram.Histogram {
 	return hdrhistogram.New(HistMinMicros, HistMaxMicros, HistSigFigs)
 }
 
+// Per-room histograms use 2 significant digits (1 % resolution): about
+// 20 KiB each instead of 220 KiB, so that --rooms 1000 stays cheap.
+const RoomSigFigs = 2
+
+// NewRoomHistogram returns an empty per-room latency histogram.
+func NewRoomHistogram() *hdrhistogram.Histogram {
+	return hdrhistogram.New(HistMinMicros, HistMaxMicros, RoomSigFigs)
+}
+
 // Summary condenses one latency histogram, in milliseconds.
 type Summary struct {
 	Count int64   `json:"count"`
@@ -72,6 +81,10 @@ type Config struct {
 	Ramp      float64  `json:"ramp,omitempty"`
 	Procs     int      `json:"procs,omitempty"`
 	SourceIPs []string `json:"source_ips,omitempty"`
+	// MaxDrops and MaxConnectFail are the validity limits the run was
+	// judged by (--max-drops, --max-connect-fail), as fractions.
+	MaxDrops       float64 `json:"max_drops"`
+	MaxConnectFail float64 `json:"max_connect_fail"`
 }
 
 // Connections counts connection attempts and their handshake times.
@@ -98,6 +111,15 @@ type Messages struct {
 	Duplicated int64 `json:"duplicated"`
 	Reordered  int64 `json:"reordered"`
 	Foreign    int64 `json:"foreign"` // messages not from this run (other runs, server pushes)
+	// DeliveredDropped counts distinct deliveries to receivers that were
+	// dropped before the close phase (not in Delivered).
+	DeliveredDropped int64 `json:"delivered_dropped"`
+	// ExpectedAll and LostAll count like Expected and Lost but over every
+	// established receiver, dropped ones included: a dropped receiver was
+	// owed every measured broadcast. --max-loss is checked against these,
+	// so a server cannot pass it by closing the receivers it falls behind on.
+	ExpectedAll int64 `json:"expected_all"`
+	LostAll     int64 `json:"lost_all"`
 }
 
 // Throughput is per second of measured window.
@@ -141,12 +163,32 @@ type Histograms struct {
 	SendLag string `json:"send_lag,omitempty"` // lateness of every measured send (generator.send_lag_ms)
 }
 
+// WindowLayout is the time format of Window: RFC 3339 in UTC with all nine
+// fraction digits, so that the strings sort as the times do.
+const WindowLayout = "2006-01-02T15:04:05.000000000Z07:00"
+
+// Window is when the measured window ran (WindowLayout, UTC).
+type Window struct {
+	Start string `json:"start"`
+	End   string `json:"end"`
+}
+
 // Report is one loadgen run.
 type Report struct {
-	Tool        string      `json:"tool"`
-	Version     string      `json:"version"`
-	Started     string      `json:"started"`
-	URL         string      `json:"url"`
+	Tool    string `json:"tool"`
+	Version string `json:"version"`
+	Started string `json:"started"`
+	URL     string `json:"url"`
+	// RunID is the run id carried in every payload (16 hex digits); the
+	// processes of one --procs run share it.
+	RunID string `json:"run_id,omitempty"`
+	// Valid is false when the run did not measure what it was configured
+	// for; InvalidReasons says why and what to change (see Judge).
+	Valid          bool     `json:"valid"`
+	InvalidReasons []string `json:"invalid_reasons"`
+	// Interrupted is set when the run was ended early (SIGINT).
+	Interrupted bool        `json:"interrupted,omitempty"`
+	Window      *Window     `json:"window,omitempty"` // nil when the run never sent
 	Config      Config      `json:"config"`
 	Connections Connections `json:"connections"`
 	Messages    Messages    `json:"messages"`
@@ -190,14 +232,33 @@ func (r *Report) Write(w io.Writer) error {
 	return enc.Encode(r)
 }
 
-// Read decodes a report and checks that it is one.
+// Read decodes a report and checks that it is one. A report written
+// before validity was recorded (no "valid" field) is judged on reading,
+// with the default limits.
 func Read(rd io.Reader) (*Report, error) {
 	var r Report
-	if err := json.NewDecoder(rd).Decode(&r); err != nil {
+	var legacy struct {
+		Valid *bool `json:"valid"`
+	}
+	b, err := io.ReadAll(rd)
+	if err == nil {
+		err = json.Unmarshal(b, &r)
+	}
+	if err == nil {
+		err = json.Unmarshal(b, &legacy)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("read report: %w", err)
 	}
 	if r.Tool != Tool {
 		return nil, fmt.Errorf("%w (tool %q)", ErrNotReport, r.Tool)
+	}
+	if legacy.Valid == nil {
+		r.Config.MaxDrops, r.Config.MaxConnectFail = DefaultMaxDrops, DefaultMaxConnectFail
+		if r.Messages.ExpectedAll == 0 {
+			r.Messages.ExpectedAll, r.Messages.LostAll = r.Messages.Expected, r.Messages.Lost
+		}
+		r.Judge()
 	}
 	return &r, nil
 }
