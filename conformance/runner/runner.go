@@ -296,3 +296,7 @@ func writeFile(path string, write func(io.Writer) error) error {
 	}
 	return f.Close()
 }
+
+// WriteFile creates path (and its directory) and fills it with write; the
+// serve command writes its reports with it too.
+func WriteFile(path string, write func(io.Writer) error) error { return writeFile(path, write) }
