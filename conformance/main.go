@@ -23,6 +23,9 @@ import (
 func main() { os.Exit(run(os.Args[1:])) }
 
 func run(args []string) int {
+	if len(args) > 0 && args[0] == "serve" {
+		return runServe(args[1:])
+	}
 	cfg := runner.DefaultConfig()
 	fs := pflag.NewFlagSet("conformance", pflag.ContinueOnError)
 	fs.StringVar(&cfg.URL, "url", cfg.URL, "server under test (ws:// or wss://); cases use their own paths on it")
@@ -41,7 +44,7 @@ func run(args []string) int {
 	fs.StringVar(&cfg.JSON, "json", "", "write a JSON report to this file")
 	fs.BoolVar(&cfg.List, "list", false, "print the catalogue (id, group, ref, title) and exit")
 	fs.Usage = func() {
-		fmt.Fprintf(os.Stderr, "Usage: conformance --url ws://HOST:PORT/ [flags]\n\nFlags:\n%s\nExamples:\n"+
+		fmt.Fprintf(os.Stderr, "Usage: conformance --url ws://HOST:PORT/ [flags]\n       conformance serve [--addr 127.0.0.1:9001] [flags]   (judge a client; see conformance serve --help)\n\nFlags:\n%s\nExamples:\n"+
 			"  conformance --url ws://127.0.0.1:8181/ --ping-interval 25s --pong-timeout 60s --max-message 65536\n"+
 			"  conformance --url ws://127.0.0.1:9001/ --profile echo\n  conformance --list\n  conformance --url ws://127.0.0.1:8181/ --run '^CL-'\n", fs.FlagUsages())
 	}

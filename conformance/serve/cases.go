@@ -15,7 +15,7 @@ var phaseOrder = []string{PhaseIdle, PhaseDrops, PhaseRefused, PhaseFrozen, Phas
 // behaviourCase is a case judged from a finished session's observations.
 type behaviourCase struct {
 	id, title, ref, phase string
-	judge             func(cfg Config, o *observations) suite.Result
+	judge                 func(cfg Config, o *observations) suite.Result
 }
 
 // behaviourCases is the catalogue of the behaviour session, in script order.
@@ -170,7 +170,7 @@ func judgeOwnClose(cfg Config, o *observations) suite.Result {
 	if o.cameBack > 0 {
 		return suite.Failf("no attempt within "+o.quiet.String()+" after the client's "+how, "an attempt %v after", o.cameBack.Round(time.Millisecond))
 	}
-	return suite.Result{Verdict: suite.OK, Detail: fmt.Sprintf("the client sent %s; no attempt within %v", how, o.quiet)}
+	return suite.Result{Verdict: suite.OK, Detail: fmt.Sprintf("the client sent %s; no attempt within %v", how, o.quiet.Round(time.Millisecond))}
 }
 
 func judgeDoNotRetry(_ Config, o *observations) suite.Result {
@@ -181,5 +181,5 @@ func judgeDoNotRetry(_ Config, o *observations) suite.Result {
 		return suite.NonStrictf("no attempt within "+o.quiet.String()+" after close 4000 (wsbench policy: 4000-4099 do not retry; 1001 and 4100-4999 retry with backoff)",
 			"an attempt %v after", o.cameBack.Round(time.Millisecond))
 	}
-	return suite.Result{Verdict: suite.OK, Detail: fmt.Sprintf("no attempt within %v", o.quiet)}
+	return suite.Result{Verdict: suite.OK, Detail: fmt.Sprintf("no attempt within %v", o.quiet.Round(time.Millisecond))}
 }

@@ -306,7 +306,7 @@ func (s *session) run(ctx context.Context, a *attempt) {
 		s.closeAndWait(ctx, l)
 	}
 	closed := time.Now()
-	s.obs.quiet = s.quietWindow()
+	s.obs.quiet = s.quietWindow().Round(time.Millisecond)
 	if a, err := s.next(ctx, s.obs.quiet); err == nil {
 		s.obs.cameBack = max(a.at.Sub(closed), time.Nanosecond)
 		a.drop()
