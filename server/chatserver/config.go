@@ -32,14 +32,14 @@ type Config struct {
 	MaxMessage       int64         // largest message accepted, in bytes (also across fragments)
 	MaxConns         int           // open WebSocket connections; more are refused with 503
 	MaxConnsPerIP    int           // open WebSocket connections per client address; more get 429; 0 = no limit
-	MaxPending       int           // TCP connections not (yet) upgraded: page, metrics, handshakes in progress; more are closed at once
+	MaxPending       int           // TCP connections not (yet) upgraded: page, metrics, handshakes in progress; a newcomer over it closes the longest waiting (pending.go)
 	SendQueue        int           // frames queued per connection before it is closed as slow (1008)
 	Origins          []string      // allowed Origin header values; empty allows all, "*" too, "http://host:*" any port of host
 	PushInterval     time.Duration // server pushes a text message to every client at this period; 0 = off
 	ShutdownGrace    time.Duration // how long Shutdown waits for clients to answer 1001
 	Pprof            bool          // serve /debug/pprof/
 	TrustProxy       bool          // log the client IP from X-Forwarded-For
-	HandshakeTimeout time.Duration // time allowed to send the HTTP request headers
+	HandshakeTimeout time.Duration // time allowed to send the HTTP request headers, from the accept
 	WriteTimeout     time.Duration // a write that takes longer closes the receiver as slow
 	CloseTimeout     time.Duration // how long to wait for the peer's close frame after ours
 	AppHeartbeat     bool          // answer a text "__ping__" with "__pong__" to the sender only

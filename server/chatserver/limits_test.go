@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,46 +63,95 @@ func TestCloseTimeout(t *testing.T) {
 	}
 }
 
-// TestMaxPending: connections beyond --max-pending that have not upgraded
-// are closed at once; upgraded ones do not count.
+// TestMaxPending: at most --max-pending connections that have not upgraded
+// are held (upgraded ones do not count). A newcomer over the limit makes
+// room by closing the connection that has waited longest for its request;
+// only when every held connection is being served is the newcomer closed.
 func TestMaxPending(t *testing.T) {
 	t.Parallel()
-	s := startServer(t, func(c *Config) { c.MaxPending = 2 })
+	s := startServer(t, func(c *Config) { c.MaxPending = 2; c.HandshakeTimeout = time.Minute })
 	ws1 := dial(t, s, "/") // upgraded: not pending
 	_ = ws1
-	var idle []net.Conn
-	for range 2 {
-		nc, err := net.Dial("tcp", s.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer nc.Close()
-		idle = append(idle, nc)
-	}
+	idle := stall(t, s, 2)
 	eventually.True(t, 5*time.Second, 5*time.Millisecond, func() error {
 		if n := s.pending.Load(); n != 2 {
 			return fmt.Errorf("%d pending connections; want 2", n)
 		}
 		return nil
 	})
-	extra, err := net.Dial("tcp", s.Addr().String())
+	extra := stall(t, s, 1)[0]
+	if !closedByServer(idle[0], 5*time.Second) {
+		t.Fatal("oldest pending connection not closed when a third arrived")
+	}
+	if closedByServer(extra, 200*time.Millisecond) || closedByServer(idle[1], 10*time.Millisecond) {
+		t.Fatal("a newer pending connection was closed; want only the oldest")
+	}
+	if got := metric(t, s, `wsbench_pending_closed_total{reason="evicted"}`); got != 1 {
+		t.Errorf("evicted = %v; want 1", got)
+	}
+	idle[1].Close()
+	extra.Close()
+
+	// Two connections whose requests are being served: a POST whose
+	// announced body never comes keeps net/http reading (StateActive).
+	for range 2 {
+		nc, err := net.Dial("tcp", s.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		io.WriteString(nc, "POST /busy HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n")
+	}
+	eventually.True(t, 5*time.Second, 5*time.Millisecond, func() error {
+		if n := s.pending.Load(); n != 2 {
+			return fmt.Errorf("%d pending connections; want the 2 being served", n)
+		}
+		s.pend.mu.Lock()
+		n := s.pend.waiting.Len()
+		s.pend.mu.Unlock()
+		if n != 0 {
+			return fmt.Errorf("%d connections waiting for a request; want 0", n)
+		}
+		return nil
+	})
+	if !closedByServer(stall(t, s, 1)[0], 5*time.Second) {
+		t.Fatal("newcomer not closed while every pending connection is being served")
+	}
+	if got := metric(t, s, `wsbench_connections_refused_total{reason="max_pending"}`); got != 1 {
+		t.Errorf("refused max_pending = %v; want 1", got)
+	}
+}
+
+// TestHandshakeDeadlineFromAccept: a client that trickles its headers one
+// byte at a time, well inside any gap limit, is still cut at the handshake
+// timeout counted from its accept.
+func TestHandshakeDeadlineFromAccept(t *testing.T) {
+	t.Parallel()
+	const timeout = 300 * time.Millisecond
+	s := startServer(t, func(c *Config) { c.HandshakeTimeout = timeout })
+	nc, err := net.Dial("tcp", s.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer extra.Close()
-	extra.SetReadDeadline(time.Now().Add(5 * time.Second))
-	if _, err := io.ReadAll(extra); err != nil {
-		t.Fatalf("third pending connection not closed: %v", err)
+	defer nc.Close()
+	start := time.Now()
+	req := []byte("GET / HTTP/1.1\r\nHost: x\r\nX-Trickle: " + strings.Repeat("a", 4000))
+	for _, b := range req {
+		if _, err := nc.Write([]byte{b}); err != nil {
+			break // cut
+		}
+		time.Sleep(10 * time.Millisecond)
+		if time.Since(start) > 20*timeout {
+			t.Fatalf("still writing %v after the accept; want the connection cut after about %v", time.Since(start), timeout)
+		}
 	}
-	for _, nc := range idle {
-		nc.Close()
+	if !closedByServer(nc, 5*time.Second) {
+		t.Fatal("trickling connection not closed")
 	}
 	eventually.True(t, 5*time.Second, 5*time.Millisecond, func() error {
-		resp, err := http.Get("http://" + s.Addr().String() + "/healthz")
-		if err != nil {
-			return err
+		if n := s.pending.Load(); n != 0 {
+			return fmt.Errorf("%d pending connections; want 0", n)
 		}
-		resp.Body.Close()
 		return nil
 	})
 }

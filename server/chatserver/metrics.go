@@ -19,10 +19,12 @@ type metrics struct {
 	messagesOut       prometheus.Counter
 	bytesIn           prometheus.Counter
 	bytesOut          prometheus.Counter
+	inlinePartial     prometheus.Counter
 	slowConsumer      *prometheus.CounterVec // by reason: queue, deadline
 	closeSent         *prometheus.CounterVec // by code
 	dropped           *prometheus.CounterVec // TCP closed without a close handshake, by reason
 	rateLimited       prometheus.Counter
+	pendingClosed     *prometheus.CounterVec // not-upgraded connections closed by the pending policy, by reason
 }
 
 func newMetrics() *metrics {
@@ -36,11 +38,13 @@ func newMetrics() *metrics {
 	m.messagesOut = prometheus.NewCounter(prometheus.CounterOpts{Name: "wsbench_messages_out_total", Help: "Data messages queued to clients (one per receiver)."})
 	m.bytesIn = prometheus.NewCounter(prometheus.CounterOpts{Name: "wsbench_bytes_in_total", Help: "Payload bytes of data messages received."})
 	m.bytesOut = prometheus.NewCounter(prometheus.CounterOpts{Name: "wsbench_bytes_out_total", Help: "Bytes written to client sockets (frames, headers included)."})
+	m.inlinePartial = prometheus.NewCounter(prometheus.CounterOpts{Name: "wsbench_inline_partial_writes_total", Help: "Inline writes the kernel took only part of: the rest went to the writer goroutine."})
 	m.slowConsumer = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wsbench_slow_consumer_closes_total", Help: "Receivers closed with 1008 slow consumer, by reason (queue overflow, write deadline)."}, []string{"reason"})
 	m.closeSent = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wsbench_close_codes_sent_total", Help: "Close frames sent, by code (\"empty\" for an empty body)."}, []string{"code"})
 	m.dropped = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wsbench_connections_dropped_total", Help: "Connections closed without a completed close handshake, by reason."}, []string{"reason"})
 	m.rateLimited = prometheus.NewCounter(prometheus.CounterOpts{Name: "wsbench_rate_limited_total", Help: "Connections closed with 1008 for sending more than --max-rate messages per second."})
-	for _, c := range []prometheus.Collector{m.rateLimited, m.open, m.accepted, m.refused, m.handshakeFailures, m.messagesIn, m.messagesOut, m.bytesIn, m.bytesOut, m.slowConsumer, m.closeSent, m.dropped} {
+	m.pendingClosed = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wsbench_pending_closed_total", Help: "Connections closed before their first request: evicted (the longest waiting, to make room under --max-pending) or handshake_timeout."}, []string{"reason"})
+	for _, c := range []prometheus.Collector{m.pendingClosed, m.rateLimited, m.open, m.accepted, m.refused, m.handshakeFailures, m.messagesIn, m.messagesOut, m.bytesIn, m.bytesOut, m.inlinePartial, m.slowConsumer, m.closeSent, m.dropped} {
 		f(c)
 	}
 	// Go runtime and process series (RSS, goroutines, heap): what the idle
@@ -49,6 +53,9 @@ func newMetrics() *metrics {
 	f(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, r := range []string{"max_conns", "max_pending", "draining", "origin"} {
 		m.refused.WithLabelValues(r)
+	}
+	for _, r := range []string{pendingEvicted, pendingTimeout} {
+		m.pendingClosed.WithLabelValues(r)
 	}
 	for _, r := range []string{"queue", "deadline"} {
 		m.slowConsumer.WithLabelValues(r)

@@ -49,7 +49,8 @@ type Server struct {
 	ping     []byte
 	draining atomic.Bool
 	nconns   atomic.Int64 // admitted WebSocket connections (open or upgrading)
-	pending  atomic.Int64 // TCP connections the HTTP server holds (not hijacked)
+	pending  atomic.Int64 // TCP connections the HTTP server holds (not hijacked), mirrored from pend
+	pend     pendingSet   // those connections, bounded by MaxPending (pending.go)
 
 	mu       sync.Mutex      // serializes joins with the start of draining
 	health   []func() string // extra /healthz lines, guarded by mu
@@ -90,8 +91,9 @@ func New(cfg Config, logf func(format string, args ...any)) (*Server, error) {
 		IdleTimeout:       30 * time.Second,
 		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          log.New(quotedLog{logf}, "", 0),
-		ConnState:         s.connState,
+		ConnState:         s.pend.connState,
 	}
+	s.pend.s = s
 	return s, nil
 }
 
@@ -223,22 +225,6 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.http.Close()
 	}
 	return nil
-}
-
-// connState bounds the connections the HTTP server holds before an upgrade
-// (page views, metrics scrapes, handshakes in progress, idle keep-alives),
-// so that a flood of TCP connections cannot use up file descriptors: over
-// MaxPending, a new connection is closed at once.
-func (s *Server) connState(c net.Conn, st http.ConnState) {
-	switch st {
-	case http.StateNew:
-		if s.pending.Add(1) > int64(s.cfg.MaxPending) {
-			s.m.refused.WithLabelValues("max_pending").Inc()
-			c.Close()
-		}
-	case http.StateHijacked, http.StateClosed:
-		s.pending.Add(-1)
-	}
 }
 
 // tick sends the periodic pings and pushes.
