@@ -39,7 +39,6 @@ func Catalogue(rec *rawclient.Recorder) []suite.Case {
 	all = append(all, k.close()...)
 	all = append(all, k.protocol()...)
 	all = append(all, k.limits()...)
-	all = append(all, k.reconnect()...)
 	return all
 }
 
