@@ -40,6 +40,7 @@ func run(args []string) int {
 	fs.IntVar(&cfg.MaxPending, "max-pending", cfg.MaxPending, "TCP connections not yet upgraded (page, metrics, handshakes); a newcomer over the limit closes the one that has waited longest for its request (slowloris), and is closed itself only when every held one is being served")
 	fs.IntVar(&cfg.MaxConnsPerIP, "max-conns-per-ip", cfg.MaxConnsPerIP, "open WebSocket connections per client address (with --trust-proxy, the forwarded one); more get 429 + Retry-After (0: no limit)")
 	fs.Float64Var(&cfg.MaxRate, "max-rate", cfg.MaxRate, "data messages per second one connection may send, with a burst of one second's worth; faster: close 1008 (0: no limit)")
+	fs.BoolVar(&cfg.InlineWrite, "inline-write", cfg.InlineWrite, "a frame for a connection with nothing queued is written at once by the publisher with one non-blocking write (no goroutine, no timer); what the kernel does not take goes to the writer goroutine; false: always through the writer")
 	fs.BoolVar(&cfg.ParkIdle, "park-idle", cfg.ParkIdle, "idle connections wait in an epoll set without a reader goroutine (Linux; less memory per connection); false: one reader goroutine each")
 	fs.IntVar(&cfg.SocketBuffer, "socket-buffer", cfg.SocketBuffer, "kernel send buffer (SO_SNDBUF) per connection in bytes, bounding what a non-reading client pins; 0 = kernel autotuning")
 	fs.IntVar(&cfg.SendQueue, "send-queue", cfg.SendQueue, "frames queued per connection; overflow closes it with 1008 slow consumer")

@@ -45,6 +45,7 @@ type Config struct {
 	AppHeartbeat     bool          // answer a text "__ping__" with "__pong__" to the sender only
 	MaxRate          float64       // data messages per second one connection may send (burst: one second's worth); more → 1008; 0 = no limit
 	ParkIdle         bool          // idle connections wait in an epoll set without a reader goroutine (Linux)
+	InlineWrite      bool          // an idle connection's frame is written by the publisher with one non-blocking write (inline.go)
 	SocketBuffer     int           // SO_SNDBUF of each upgraded connection, bytes; 0 = kernel autotuning (up to tcp_wmem max, MiBs per non-reader)
 }
 
@@ -65,6 +66,7 @@ func DefaultConfig() Config {
 		AppHeartbeat:     true,
 		SocketBuffer:     DefaultSocketBuffer,
 		ParkIdle:         true,
+		InlineWrite:      true,
 	}
 }
 

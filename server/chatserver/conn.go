@@ -8,6 +8,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gobwas/ws"
@@ -60,6 +61,15 @@ type conn struct {
 	force        *time.Timer
 	parked       bool // waiting in the poller without a reader goroutine
 	sockClosed   bool // cut closed the socket: never park again
+
+	// Inline writes (inline.go), guarded by mu: the socket's RawConn, made
+	// at the first inline write; noRaw when the socket has none (TLS).
+	raw   syscall.RawConn
+	noRaw bool
+	// headPartial: queue.s[0] is the rest of a frame an inline write
+	// began, so it must be written even if the backlog is dropped: a close
+	// frame cannot follow half a frame.
+	headPartial bool
 
 	// c.readLoop and c.writeLoop as func values, made on first use (under
 	// mu): "go c.writeLoop()" allocates a 16-byte closure at every start,
@@ -253,12 +263,30 @@ func (c *conn) dropIfSilent(now int64) {
 	c.cut()
 }
 
-// enqueue queues frame f for writing. It returns false when the connection
-// is closing or closed. A full queue closes the connection as a slow
-// consumer (1008) instead of waiting.
+// enqueue sends data frame f: written at once when the connection is idle
+// and the kernel takes it (inline.go), else queued for the writer. It
+// returns false when the connection is closing or closed. A full queue
+// closes the connection as a slow consumer (1008) instead of waiting.
 func (c *conn) enqueue(f []byte) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.closing || c.dead {
+		return false
+	}
+	if !c.writing && c.nc != nil && c.s.cfg.InlineWrite && (c.queue == nil || len(c.queue.s) == 0) {
+		n := c.writeInlineLocked(f)
+		if n > 0 {
+			c.s.m.bytesOut.Add(float64(n))
+		}
+		if n == len(f) {
+			return true
+		}
+		if n > 0 {
+			f = f[n:] // the rest of a partly written frame goes first
+			c.headPartial = true
+			c.s.m.inlinePartial.Inc()
+		}
+	}
 	return c.enqueueLocked(f)
 }
 
@@ -267,9 +295,7 @@ func (c *conn) enqueueLocked(f []byte) bool {
 		return false
 	}
 	if c.queue != nil && len(c.queue.s) >= c.s.cfg.SendQueue {
-		putQ(c.queue) // drop the backlog
-		c.queue = nil
-		c.pongs = 0
+		c.dropBacklogLocked()
 		c.beginCloseLocked(ws.StatusPolicyViolation, "slow consumer")
 		c.endReason = "slow consumer: send queue full"
 		c.armForceLocked()
@@ -279,6 +305,21 @@ func (c *conn) enqueueLocked(f []byte) bool {
 	push(&c.queue, f)
 	c.startWriterLocked()
 	return true
+}
+
+// dropBacklogLocked empties the send queue, keeping only the rest of a
+// frame that is already partly on the wire.
+func (c *conn) dropBacklogLocked() {
+	var head []byte
+	if c.headPartial {
+		head = c.queue.s[0]
+	}
+	putQ(c.queue)
+	c.queue = nil
+	c.pongs = 0
+	if head != nil {
+		push(&c.queue, head)
+	}
 }
 
 // maxPendingPongs bounds the pongs waiting in one send queue: past it, or
@@ -371,6 +412,7 @@ func (c *conn) writeLoop() {
 		batch := c.queue
 		c.queue, c.spare = c.spare, nil
 		c.pongs = 0
+		c.headPartial = false
 		withClose := c.closing && !c.closeTaken
 		if withClose {
 			c.closeTaken = true

@@ -1,0 +1,137 @@
+package chatserver
+
+import (
+	"bytes"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/gobwas/ws"
+
+	"github.com/wsbench/wsbench/internal/eventually"
+)
+
+// drain reads and discards c's frames until the test ends, so the member
+// never becomes a slow consumer itself.
+func drain(t *testing.T, c *client) {
+	done := make(chan struct{})
+	t.Cleanup(func() { c.nc.Close(); <-done })
+	go func() {
+		defer close(done)
+		for {
+			if _, err := c.read(time.Minute); err != nil {
+				return
+			}
+		}
+	}()
+}
+
+// TestInlinePartialWriteKeepsOrder: a frame larger than the receiver's
+// socket buffers is written partly inline and finished by the writer; the
+// frames after it wait behind its rest, and the receiver gets every frame
+// whole and in order.
+func TestInlinePartialWriteKeepsOrder(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, func(c *Config) { c.MaxMessage = 8 << 20; c.SocketBuffer = 4096 })
+	recv := dial(t, s, "/order")
+	sender := dial(t, s, "/order")
+	waitMembers(t, s, "/order", 2)
+	drain(t, sender)
+
+	sizes := []int{4 << 20, 10, 300 << 10, 1, 2 << 20, 64}
+	for i, n := range sizes {
+		sender.write(masked(true, 0, ws.OpBinary, bytes.Repeat([]byte{byte(i + 1)}, n)))
+	}
+	// Read only once the server has had to stop part-way through a frame.
+	eventually.True(t, 10*time.Second, 5*time.Millisecond, func() error {
+		if got := metric(t, s, "wsbench_inline_partial_writes_total"); got == 0 {
+			return fmt.Errorf("no partial inline write yet")
+		}
+		return nil
+	})
+	for i, n := range sizes {
+		f, err := recv.readData(10 * time.Second)
+		if err != nil {
+			t.Fatalf("frame %d: %v", i, err)
+		}
+		if want := bytes.Repeat([]byte{byte(i + 1)}, n); f.Header.OpCode != ws.OpBinary || !bytes.Equal(f.Payload, want) {
+			t.Fatalf("frame %d: op %v, %d bytes starting %v; want %d bytes of %d", i, f.Header.OpCode, len(f.Payload), f.Payload[:min(4, len(f.Payload))], n, i+1)
+		}
+	}
+}
+
+// TestInlinePartialWriteThenSlowConsumer: when the queue overflows behind
+// a frame that is already partly on the wire, the backlog is dropped but
+// that frame is finished before the 1008 close frame, so the receiver
+// still reads a well-formed stream.
+func TestInlinePartialWriteThenSlowConsumer(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, func(c *Config) { c.MaxMessage = 8 << 20; c.SocketBuffer = 4096; c.SendQueue = 2 })
+	slow := dial(t, s, "/drop")
+	sender := dial(t, s, "/drop")
+	waitMembers(t, s, "/drop", 2)
+	drain(t, sender)
+
+	big := bytes.Repeat([]byte{7}, 4<<20)
+	sender.write(masked(true, 0, ws.OpBinary, big))
+	eventually.True(t, 10*time.Second, 5*time.Millisecond, func() error {
+		if got := metric(t, s, "wsbench_inline_partial_writes_total"); got == 0 {
+			return fmt.Errorf("no partial inline write yet")
+		}
+		return nil
+	})
+	for n := 0; metric(t, s, `wsbench_slow_consumer_closes_total{reason="queue"}`) == 0; n++ {
+		if n == 100 {
+			t.Fatal("no slow consumer close after 100 more messages")
+		}
+		sender.send(ws.OpBinary, "after")
+		time.Sleep(time.Millisecond)
+	}
+	f, err := slow.readData(10 * time.Second)
+	if err != nil {
+		t.Fatalf("the partly written frame: %v", err)
+	}
+	if f.Header.OpCode != ws.OpBinary || !bytes.Equal(f.Payload, big) {
+		t.Fatalf("the partly written frame arrived as op %v with %d bytes; want the whole %d-byte message", f.Header.OpCode, len(f.Payload), len(big))
+	}
+	if code, reason := slow.expectClose(10 * time.Second); code != 1008 || reason != "slow consumer" {
+		t.Fatalf("close after the frame = %d %q; want 1008 \"slow consumer\"", code, reason)
+	}
+}
+
+// TestOverflowKeepsPartlyWrittenFrame: the backlog dropped at a queue
+// overflow keeps the rest of a frame an inline write began, ahead of the
+// close frame. (Usually the writer has already taken that rest; this is
+// the window before it does, set up directly.)
+func TestOverflowKeepsPartlyWrittenFrame(t *testing.T) {
+	cfg := testConfig()
+	cfg.SendQueue = 3
+	s, err := New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &conn{s: s} // not attached: nothing is written, frames stay queued
+	rest := []byte("rest of a frame")
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	push(&c.queue, rest)
+	c.headPartial = true
+	for range cfg.SendQueue - 1 {
+		if !c.enqueueLocked([]byte("queued")) {
+			t.Fatal("enqueue refused below the bound")
+		}
+	}
+	if c.enqueueLocked([]byte("overflow")) {
+		t.Fatal("enqueue past the bound accepted")
+	}
+	if c.force != nil {
+		c.force.Stop()
+	}
+	q := c.queue.s
+	if len(q) != 2 || !bytes.Equal(q[0], rest) {
+		t.Fatalf("queue after overflow = %q; want the partly written frame, then the close frame", q)
+	}
+	if op := ws.OpCode(q[1][0] & 0x0f); op != ws.OpClose {
+		t.Fatalf("last queued frame has opcode %v; want close", op)
+	}
+}
