@@ -57,7 +57,7 @@ func TestRunExitCodes(t *testing.T) {
 	}
 }
 
-func TestRunWritesOutputsAndMerge(t *testing.T) {
+func TestRunWritesOutputs(t *testing.T) {
 	relay := &relaytest.Relay{}
 	if err := relay.Start(); err != nil {
 		t.Fatal(err)
@@ -89,18 +89,6 @@ func TestRunWritesOutputsAndMerge(t *testing.T) {
 		t.Errorf("interval log %q; want JSON lines with p99_ms", l)
 	}
 
-	merged := filepath.Join(dir, "m.json")
-	stdout.Reset()
-	if code := Merge([]string{out, out, "-o", merged}, &stdout, &stderr); code != ExitOK {
-		t.Fatalf("Merge = %d; stderr %s", code, stderr.String())
-	}
-	m, err := report.ReadFile(merged)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m.Messages.Sent != 120 || m.LatencyMs.Count != 2*rep.LatencyMs.Count {
-		t.Errorf("merged sent %d latency count %d; want 120 and %d", m.Messages.Sent, m.LatencyMs.Count, 2*rep.LatencyMs.Count)
-	}
 	if code := Merge([]string{out}, &stdout, &stderr); code != ExitUsage {
 		t.Errorf("Merge without -o = %d; want %d", code, ExitUsage)
 	}

@@ -15,7 +15,10 @@ Merges reports of runs made at the same time against the same server (for
 example one loadgen per machine): latency, connect and fan-out histograms are
 merged from their encodings, counters summed, summaries and throughput
 recomputed; the result is overloaded if any input was. Each input run used
-its own run id, so each counted only its own broadcasts.
+its own run id, so each counted only its own broadcasts: the same report
+(run id) twice is refused, and parts whose measured windows do not overlap
+are merged with a warning. The result is invalid (exit 4) when any part was,
+with that part's reasons, or when the merged counts are.
 
 Flags:
 `
@@ -39,7 +42,8 @@ func Merge(args []string, stdout, stderr io.Writer) int {
 		return ExitUsage
 	}
 	var reps []*report.Report
-	for _, path := range fs.Args() {
+	names := fs.Args()
+	for _, path := range names {
 		r, err := report.ReadFile(path)
 		if err != nil {
 			fmt.Fprintf(stderr, "loadgen merge: %v\n", err)
@@ -47,14 +51,23 @@ func Merge(args []string, stdout, stderr io.Writer) int {
 		}
 		reps = append(reps, r)
 	}
-	m, err := report.Merge(reps)
+	m, warnings, err := report.MergeParts(reps, names)
 	if err != nil {
 		fmt.Fprintf(stderr, "loadgen merge: %v\n", err)
 		return ExitUsage
 	}
+	for _, w := range warnings {
+		fmt.Fprintf(stderr, "loadgen merge: warning: %s\n", w)
+	}
 	if err := writeOutputs(m, *out, *hgrm, stdout); err != nil {
 		fmt.Fprintf(stderr, "loadgen merge: %v\n", err)
 		return ExitThreshold
+	}
+	if !m.Valid {
+		for _, why := range m.InvalidReasons {
+			fmt.Fprintf(stderr, "loadgen merge: invalid: %s\n", why)
+		}
+		return ExitInvalid
 	}
 	return ExitOK
 }

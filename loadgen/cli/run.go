@@ -28,9 +28,15 @@ Opens --clients connections (--ramp per second), then --senders of them
 broadcast --rate messages per second in total on a fixed timetable; every
 client receives everything and records latency from each message's intended
 send time. Phases: ramp, warmup (not recorded), --duration measured, drain,
-close (1000). Ctrl-C ends early and still reports.
+close (1000). Ctrl-C ends early and still reports (marked interrupted).
 
-Exit status: 0 ok, 1 threshold exceeded, 2 usage error, 3 no connection.
+A run is invalid (exit 4, "valid": false in the report, reasons on stderr)
+when it did not measure the load it was asked for: broadcasts sent but none
+delivered, foreign messages outnumbering deliveries, more connections
+dropped than --max-drops or failing than --max-connect-fail.
+
+Exit status: 0 ok, 1 threshold exceeded, 2 usage error, 3 no connection,
+4 run invalid, 130 interrupted.
 
 Examples:
   loadgen --url ws://127.0.0.1:8181/ --clients 1000 --rate 200 --duration 30s --out run.json
@@ -50,6 +56,8 @@ type runFlags struct {
 	quiet      bool
 	thresholds run.Thresholds
 	loss       Loss
+	maxDrops   Loss
+	maxFail    Loss
 	agents     *agent.Flags
 }
 
@@ -76,7 +84,11 @@ func newRunFlags() (*pflag.FlagSet, *runFlags) {
 	fs.StringVar(&f.hgrm, "hgrm", "", "write the latency HdrHistogram percentile distribution (ms) here")
 	fs.StringVar(&f.interval, "interval-log", "", "write one JSON line per second (connected, sent, delivered, p50/p99/max) here")
 	fs.DurationVar(&f.thresholds.MaxP99, "max-p99", 0, "exit 1 when the delivery latency p99 exceeds this (0 = off)")
-	fs.Var(&f.loss, "max-loss", "exit 1 when lost/expected exceeds this: a fraction (0.001) or a percentage (0.1%)")
+	fs.Var(&f.loss, "max-loss", "exit 1 when lost/expected exceeds this: a fraction (0.001) or a percentage (0.1%); receivers the server dropped count as owed every broadcast")
+	f.maxDrops = Loss{Fraction: report.DefaultMaxDrops, Given: true}
+	f.maxFail = Loss{Fraction: report.DefaultMaxConnectFail, Given: true}
+	fs.Var(&f.maxDrops, "max-drops", "the run is invalid (exit 4) when more than this share of established connections is dropped by the server before the close phase")
+	fs.Var(&f.maxFail, "max-connect-fail", "the run is invalid (exit 4) when more than this share of connection attempts fails")
 	f.agents = agent.AddFlags(fs)
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "no progress lines on stderr (warnings are still printed)")
 	return fs, f
@@ -100,6 +112,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	cfg := f.cfg
 	cfg.SourceIPs = f.sources
+	cfg.MaxDrops, cfg.MaxConnectFail = f.maxDrops.Fraction, f.maxFail.Fraction
 	f.thresholds.MaxLoss, f.thresholds.LossSet = f.loss.Fraction, f.loss.Given
 	cfg.Log = stderr // warnings even with --quiet
 	if !f.quiet {
@@ -154,20 +167,49 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "loadgen: %v\n", err)
 		return ExitThreshold
 	}
+	// Judged here, with this command's limits and interrupt, so that runs
+	// split over processes or agents are judged as one.
+	rep.Config.MaxDrops, rep.Config.MaxConnectFail = cfg.MaxDrops, cfg.MaxConnectFail
+	rep.Interrupted = rep.Interrupted || ctx.Err() != nil
+	rep.Judge()
+	return finish(rep, err, f, stdout, stderr)
+}
+
+// finish writes the outputs of a run and returns its exit code: 130 when
+// interrupted, 3 when nothing connected, 4 when invalid, 1 when a
+// threshold failed. A run that never connected prints no table (it would
+// be a table of zeros), only the error and what to check.
+func finish(rep *report.Report, err error, f *runFlags, stdout, stderr io.Writer) int {
 	code := ExitOK
-	if err != nil {
+	switch {
+	case errors.Is(err, run.ErrNoConnection):
+		fmt.Fprintf(stderr, "loadgen: %v\nloadgen: nothing was measured; check --url %s and that the server is running and accepts WebSocket upgrades there\n", err, rep.URL)
+		code = ExitNoConnection
+	case err != nil:
 		fmt.Fprintf(stderr, "loadgen: %v\n", err)
 		code = ExitThreshold
-		if errors.Is(err, run.ErrNoConnection) {
-			code = ExitNoConnection
+	}
+	if code != ExitNoConnection {
+		if werr := rep.WriteTable(stdout); werr != nil {
+			fmt.Fprintf(stderr, "loadgen: %v\n", werr)
+			return ExitThreshold
 		}
 	}
-	if werr := writeOutputs(rep, f.out, f.hgrm, stdout); werr != nil {
+	if werr := writeFiles(rep, f.out, f.hgrm); werr != nil {
 		fmt.Fprintf(stderr, "loadgen: %v\n", werr)
 		return ExitThreshold
 	}
-	if code != ExitOK {
+	switch {
+	case rep.Interrupted:
+		fmt.Fprintf(stderr, "loadgen: interrupted; the report covers %.2fs of the %gs window and is marked interrupted and invalid\n", rep.MeasuredS, rep.Config.DurationS)
+		return ExitInterrupted
+	case code != ExitOK:
 		return code
+	case !rep.Valid:
+		for _, why := range rep.InvalidReasons {
+			fmt.Fprintf(stderr, "loadgen: run invalid: %s\n", why)
+		}
+		return ExitInvalid
 	}
 	if failed := f.thresholds.Check(rep); len(failed) > 0 {
 		for _, s := range failed {
@@ -183,6 +225,11 @@ func writeOutputs(rep *report.Report, out, hgrm string, stdout io.Writer) error 
 	if err := rep.WriteTable(stdout); err != nil {
 		return err
 	}
+	return writeFiles(rep, out, hgrm)
+}
+
+// writeFiles writes the report and hgrm files that were asked for.
+func writeFiles(rep *report.Report, out, hgrm string) error {
 	if out != "" {
 		if err := rep.WriteFile(out); err != nil {
 			return fmt.Errorf("--out: %w", err)

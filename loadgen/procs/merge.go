@@ -26,7 +26,8 @@ var ErrNoResults = errors.New("no part of the run returned a report")
 // shifts part i's clock onto the merging one (agents on other machines);
 // name(i) names part i in warnings. rate and senders are the whole run's.
 // A part whose fan-out data does not match the run's window is left out of
-// the fan-out histogram, with a warning.
+// the fan-out histogram, with a warning. Validity is judged over the whole
+// run, not per part.
 func MergeResults(results []*WorkerResult, offsets []time.Duration, name func(int) string, rate float64, senders int) (*report.Report, error) {
 	var reps []*report.Report
 	var warnings []string
@@ -74,11 +75,16 @@ func MergeResults(results []*WorkerResult, offsets []time.Duration, name func(in
 	m := &out.Messages
 	m.Expected = m.Sent * m.Receivers
 	m.Lost = max(0, m.Expected-(m.Delivered-m.Duplicated))
+	m.ExpectedAll = m.Sent * (m.Receivers + out.Connections.Dropped)
+	m.LostAll = max(0, m.ExpectedAll-(m.Delivered-m.Duplicated)-m.DeliveredDropped)
 	fan := report.NewLatencyHistogram()
 	if win != nil {
 		fan = receive.FanoutHistogram(win, last)
 	}
 	out.Recompute(decodeOrEmpty(out.Histograms.Latency), decodeOrEmpty(out.Histograms.Connect), fan)
+	// The parts are one run: judged together (a part owning no sender
+	// sent nothing itself, which is no fault of the run).
+	out.Judge()
 	return out, nil
 }
 

@@ -2,7 +2,10 @@
 // loadgen's own tests and overhead measurement: every message from any
 // client goes to every client, the sender included, with an optional fixed
 // delay and per-message faults (drop, duplicate, swap with the sender's next
-// message) chosen by the loadgen payload header.
+// message) chosen by the loadgen payload header. Options reproduce servers
+// a load test must not pass silently: one that refuses upgrades past a
+// limit (MaxConns), one that wraps every message in its own envelope
+// (Wrap), one that closes clients (Kick).
 //
 // It is not a server to benchmark: it writes to all clients from the
 // goroutine that read the message (or from one delay goroutine), so a slow
@@ -11,7 +14,9 @@ package relaytest
 
 import (
 	"bufio"
+	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"sync"
@@ -40,6 +45,13 @@ type Relay struct {
 	// Non-loadgen messages are always delivered. Called from one
 	// goroutine per client.
 	Fault func(payload.Header) Action
+	// MaxConns refuses upgrades with 503 + Retry-After while this many
+	// clients are connected (0 = no limit), as a full server does.
+	MaxConns int
+	// Wrap relays every data message as a text message of its own,
+	// {"from":N,"text":"<base64 of the message>"}, as chat servers that
+	// add an envelope do: the loadgen's binary header does not survive.
+	Wrap bool
 
 	ln     net.Listener
 	mu     sync.Mutex
@@ -49,6 +61,13 @@ type Relay struct {
 	wg     sync.WaitGroup
 	closed chan struct{}
 	n      int // connections accepted so far; guarded by mu
+}
+
+// Conns returns the number of clients connected and not kicked.
+func (r *Relay) Conns() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.conns)
 }
 
 // Kick sends a close frame with code to the most recently connected client
@@ -132,7 +151,16 @@ func (r *Relay) accept() {
 func (r *Relay) serve(c net.Conn) {
 	defer r.wg.Done()
 	defer c.Close()
-	if _, err := ws.Upgrade(c); err != nil {
+	up := ws.Upgrader{OnRequest: func([]byte) error {
+		r.mu.Lock()
+		full := r.MaxConns > 0 && len(r.conns) >= r.MaxConns
+		r.mu.Unlock()
+		if full {
+			return ws.RejectConnectionError(ws.RejectionStatus(503), ws.RejectionHeader(ws.HandshakeHeaderString("Retry-After: 1\r\n")))
+		}
+		return nil
+	}}
+	if _, err := up.Upgrade(c); err != nil {
 		return
 	}
 	p := &peer{Conn: c}
@@ -181,6 +209,11 @@ func (r *Relay) serve(c net.Conn) {
 		}
 		if !h.Fin || h.OpCode == ws.OpContinuation {
 			return // fragmented messages are out of scope here
+		}
+		if r.Wrap {
+			env := fmt.Sprintf(`{"from":%d,"text":%q}`, p.seq, base64.StdEncoding.EncodeToString(body))
+			r.broadcast([][]byte{ws.MustCompileFrame(ws.NewTextFrame([]byte(env)))})
+			continue
 		}
 		frame := ws.MustCompileFrame(ws.NewFrame(h.OpCode, true, body))
 		r.relay(frame, body)

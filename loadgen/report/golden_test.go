@@ -46,7 +46,12 @@ func sample(t *testing.T) *Report {
 		MeasuredS:   10,
 		Generator:   Generator{MaxSendLagMs: 0.25, SendLagMs: Summary{Count: 1000, Max: 0.25}, MaxSendLagLimitMs: 10, RSSPerClientKB: 9.5, FDLimit: 20000, GoMaxProcs: 2, CPUSeconds: 1.5},
 	}
+	r.Config.MaxDrops, r.Config.MaxConnectFail = DefaultMaxDrops, DefaultMaxConnectFail
+	r.Messages.ExpectedAll, r.Messages.LostAll = r.Messages.Expected, r.Messages.Lost
+	r.RunID = "00000000000000ff"
+	r.Window = &Window{Start: "2026-11-25T08:00:01.000000000Z", End: "2026-11-25T08:00:11.000000000Z"}
 	r.Recompute(lat, con, fan)
+	r.Judge()
 	return r
 }
 

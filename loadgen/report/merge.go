@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 )
@@ -20,7 +21,9 @@ var ErrNothingToMerge = errors.New("report: nothing to merge")
 //
 // Merge treats the inputs as independent runs (each with its own run id),
 // so Expected and Lost are sums. A multi-process run of one run id
-// recomputes them afterwards (see the procs package).
+// recomputes them afterwards (see the procs package). The result is judged
+// again (Judge) over the summed counters with report 1's limits; the
+// parts' own verdicts are the caller's to carry (see MergeParts).
 func Merge(rs []*Report) (*Report, error) {
 	if len(rs) == 0 {
 		return nil, ErrNothingToMerge
@@ -31,10 +34,12 @@ func Merge(rs []*Report) (*Report, error) {
 		Version: first.Version,
 		Started: first.Started,
 		URL:     first.URL,
+		RunID:   first.RunID,
 		Config: Config{
-			Size:      first.Config.Size,
-			WarmupS:   first.Config.WarmupS,
-			SourceIPs: nil,
+			Size:           first.Config.Size,
+			WarmupS:        first.Config.WarmupS,
+			MaxDrops:       first.Config.MaxDrops,
+			MaxConnectFail: first.Config.MaxConnectFail,
 		},
 	}
 	lat, con, fan, lag := NewLatencyHistogram(), NewLatencyHistogram(), NewLatencyHistogram(), NewLatencyHistogram()
@@ -62,6 +67,17 @@ func Merge(rs []*Report) (*Report, error) {
 		}
 		if r.Started < out.Started {
 			out.Started = r.Started
+		}
+		if r.RunID != out.RunID {
+			out.RunID = "" // independent runs: no single id
+		}
+		out.Interrupted = out.Interrupted || r.Interrupted
+		if w := r.Window; w != nil {
+			if out.Window == nil {
+				out.Window = &Window{Start: w.Start, End: w.End}
+			}
+			out.Window.Start = min(out.Window.Start, w.Start)
+			out.Window.End = max(out.Window.End, w.End)
 		}
 		c := &out.Config
 		c.Clients += r.Config.Clients
@@ -94,6 +110,9 @@ func Merge(rs []*Report) (*Report, error) {
 		m.Duplicated += r.Messages.Duplicated
 		m.Reordered += r.Messages.Reordered
 		m.Foreign += r.Messages.Foreign
+		m.DeliveredDropped += r.Messages.DeliveredDropped
+		m.ExpectedAll += r.Messages.ExpectedAll
+		m.LostAll += r.Messages.LostAll
 		out.MeasuredS = math.Max(out.MeasuredS, r.MeasuredS)
 
 		g := &out.Generator
@@ -137,6 +156,7 @@ func Merge(rs []*Report) (*Report, error) {
 		out.Histograms.SendLag = ""
 	}
 	out.Recompute(lat, con, fan)
+	out.Judge()
 	return out, nil
 }
 
@@ -156,4 +176,80 @@ func (r *Report) Recompute(lat, con, fan *hdrhistogram.Histogram) {
 	if s > 0 {
 		r.Throughput = Throughput{SentPerS: float64(r.Messages.Sent) / s, DeliveredPerS: float64(r.Messages.Delivered) / s}
 	}
+}
+
+// ErrSameRun is returned by MergeParts when two inputs are the same run.
+var ErrSameRun = errors.New("report: the same run twice")
+
+// MergeParts is Merge for reports of independent runs made at the same
+// time (`loadgen merge`); names[i] names report i in messages. It refuses
+// the same run twice (same run id, or for reports without one the same
+// start and latency histogram), since that would double every count
+// silently. It returns warnings, also recorded in Generator.Warnings, when
+// the parts' measured windows do not all overlap (their sum is then not
+// one load). The merged report is invalid when any part was, with that
+// part's reasons.
+func MergeParts(rs []*Report, names []string) (*Report, []string, error) {
+	seen := map[string]int{}
+	for i, r := range rs {
+		key := "run " + r.RunID
+		if r.RunID == "" {
+			key = "started " + r.Started + " " + r.Histograms.Latency
+		}
+		if j, ok := seen[key]; ok {
+			return nil, nil, fmt.Errorf("%w: %s and %s are the same run (run id %q); merge reports of different runs made at the same time", ErrSameRun, names[j], names[i], r.RunID)
+		}
+		seen[key] = i
+	}
+	out, err := Merge(rs)
+	if err != nil {
+		return nil, nil, err
+	}
+	var warnings []string
+	for i := range rs {
+		for j := i + 1; j < len(rs); j++ {
+			if w := overlapWarning(rs[i], rs[j], names[i], names[j]); w != "" {
+				warnings = append(warnings, w)
+			}
+		}
+	}
+	out.Generator.Warnings = append(out.Generator.Warnings, warnings...)
+	for i, r := range rs {
+		for _, why := range r.InvalidReasons {
+			out.Invalidate(names[i] + ": " + why)
+		}
+		if !r.Valid && len(r.InvalidReasons) == 0 {
+			out.Invalidate(names[i] + ": marked invalid")
+		}
+	}
+	return out, warnings, nil
+}
+
+// overlapWarning says when the measured windows of a and b do not overlap,
+// or cannot be told to.
+func overlapWarning(a, b *Report, na, nb string) string {
+	if a.Window == nil || b.Window == nil {
+		return fmt.Sprintf("%s and %s: cannot tell whether the measured windows overlap (a report without window times)", na, nb)
+	}
+	as, ae, err1 := a.Window.times()
+	bs, be, err2 := b.Window.times()
+	if err1 != nil || err2 != nil {
+		return fmt.Sprintf("%s and %s: cannot tell whether the measured windows overlap (unreadable window times)", na, nb)
+	}
+	if as.Before(be) && bs.Before(ae) {
+		return ""
+	}
+	gap := bs.Sub(ae)
+	if ae.After(be) {
+		gap = as.Sub(be)
+	}
+	return fmt.Sprintf("%s and %s: the measured windows do not overlap (%v apart); the merged report is not one simultaneous load", na, nb, gap.Round(time.Millisecond))
+}
+
+func (w *Window) times() (start, end time.Time, err error) {
+	if start, err = time.Parse(time.RFC3339Nano, w.Start); err != nil {
+		return
+	}
+	end, err = time.Parse(time.RFC3339Nano, w.End)
+	return
 }

@@ -35,14 +35,26 @@ func (r *Report) WriteTable(w io.Writer) error {
 	row("send lag", r.Generator.SendLagMs)
 	fmt.Fprintln(tw)
 	g := r.Generator
-	state := "kept the timetable"
-	if g.Overloaded {
-		state = "OVERLOADED (fell behind its timetable)"
+	switch {
+	case m.Sent == 0 && g.SendLagMs.Count == 0:
+		// Nothing was sent: there is no timetable to have kept.
+		fmt.Fprintf(tw, "generator\tsent nothing in the measured window; %.1f KiB RSS per connection; %.1f CPU s\n", g.RSSPerClientKB, g.CPUSeconds)
+	default:
+		state := "kept the timetable"
+		if g.Overloaded {
+			state = "OVERLOADED (fell behind its timetable)"
+		}
+		fmt.Fprintf(tw, "generator\t%s; own send lag max %.2f ms (limit %.2f ms), sends late by up to %.2f ms incl. server backpressure; %.1f KiB RSS per connection; %.1f CPU s\n",
+			state, g.MaxSendLagMs, g.MaxSendLagLimitMs, g.MaxSendLateMs, g.RSSPerClientKB, g.CPUSeconds)
 	}
-	fmt.Fprintf(tw, "generator\t%s; own send lag max %.2f ms (limit %.2f ms), sends late by up to %.2f ms incl. server backpressure; %.1f KiB RSS per connection; %.1f CPU s\n",
-		state, g.MaxSendLagMs, g.MaxSendLagLimitMs, g.MaxSendLateMs, g.RSSPerClientKB, g.CPUSeconds)
 	for _, warn := range g.Warnings {
 		fmt.Fprintf(tw, "warning\t%s\n", warn)
+	}
+	if r.Interrupted {
+		fmt.Fprintf(tw, "INTERRUPTED\tthe run was ended early; these numbers cover only what was measured before\n")
+	}
+	for _, why := range r.InvalidReasons {
+		fmt.Fprintf(tw, "INVALID\t%s\n", why)
 	}
 	return tw.Flush()
 }

@@ -42,6 +42,8 @@ func (r *runner) report(started time.Time, measured time.Duration, res *Result, 
 		Version: Version(),
 		Started: started.UTC().Format(time.RFC3339),
 		URL:     cfg.URL,
+		RunID:   fmt.Sprintf("%016x", r.runID),
+		Window:  r.window,
 		Config: report.Config{
 			Clients:   cfg.Clients,
 			Senders:   cfg.senders(),
@@ -51,6 +53,9 @@ func (r *runner) report(started time.Time, measured time.Duration, res *Result, 
 			WarmupS:   cfg.Warmup.Seconds(),
 			Ramp:      cfg.Ramp,
 			Procs:     1,
+
+			MaxDrops:       cfg.MaxDrops,
+			MaxConnectFail: cfg.MaxConnectFail,
 		},
 	}
 	for _, ip := range cfg.SourceIPs {
@@ -60,7 +65,7 @@ func (r *runner) report(started time.Time, measured time.Duration, res *Result, 
 		rep.Config.SourceIPs = append(rep.Config.SourceIPs[:16], fmt.Sprintf("… %d in all", len(cfg.SourceIPs)))
 	}
 
-	var receivers, delivered, dup, reord, dropped, foreign int64
+	var receivers, delivered, dup, reord, dropped, foreign, deliveredDropped int64
 	var reasons map[string]int64
 	for _, m := range r.members {
 		if m == nil {
@@ -77,6 +82,7 @@ func (r *runner) report(started time.Time, measured time.Duration, res *Result, 
 				reasons = map[string]int64{}
 			}
 			reasons[why]++
+			deliveredDropped += m.reader.Tracker.Delivered - m.reader.Tracker.Duplicated
 			continue
 		}
 		receivers++
@@ -107,8 +113,12 @@ func (r *runner) report(started time.Time, measured time.Duration, res *Result, 
 		Duplicated: dup,
 		Reordered:  reord,
 		Foreign:    foreign,
+
+		DeliveredDropped: deliveredDropped,
+		ExpectedAll:      sent * (receivers + dropped),
 	}
 	rep.Messages.Lost = max(0, rep.Messages.Expected-(delivered-dup))
+	rep.Messages.LostAll = max(0, rep.Messages.ExpectedAll-(delivered-dup)-deliveredDropped)
 	if s := measured.Seconds(); s > 0 {
 		rep.Throughput = report.Throughput{SentPerS: float64(sent) / s, DeliveredPerS: float64(delivered) / s}
 	}
@@ -147,7 +157,7 @@ func (r *runner) report(started time.Time, measured time.Duration, res *Result, 
 	}
 	if dropped > 0 {
 		rep.Generator.Warnings = append(rep.Generator.Warnings, fmt.Sprintf(
-			"%d connections were dropped before the close phase (%v); they are not in expected/lost — see connections.dropped", dropped, reasons))
+			"%d connections were dropped before the close phase (%v); they are not in expected/lost but are in expected_all/lost_all — see connections.dropped", dropped, reasons))
 	}
 	if r.sendErrs.Load() > 0 {
 		rep.Generator.Warnings = append(rep.Generator.Warnings, fmt.Sprintf("%d senders stopped on a write error (their remaining broadcasts were not sent)", r.sendErrs.Load()))

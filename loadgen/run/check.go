@@ -26,11 +26,21 @@ func (t Thresholds) Check(r *report.Report) []string {
 		}
 	}
 	if t.LossSet {
+		// Dropped receivers count: each was owed every measured broadcast,
+		// so closing the receivers it falls behind on does not help a server.
 		m := r.Messages
-		if m.Expected == 0 {
+		expected, lost := m.ExpectedAll, m.LostAll
+		if expected < m.Expected {
+			expected, lost = m.Expected, m.Lost
+		}
+		switch {
+		case expected == 0:
 			out = append(out, "loss: no deliveries were expected (nothing sent or no receiver lasted the window)")
-		} else if loss := float64(m.Lost) / float64(m.Expected); loss > t.MaxLoss {
-			out = append(out, fmt.Sprintf("loss %.4f%% (%d of %d) > --max-loss %.4f%%", 100*loss, m.Lost, m.Expected, 100*t.MaxLoss))
+		case float64(lost)/float64(expected) > t.MaxLoss && expected > m.Expected:
+			out = append(out, fmt.Sprintf("loss %.4f%% (%d of %d, counting the %d dropped receivers; %.4f%% over the %d that stayed) > --max-loss %.4f%%",
+				100*float64(lost)/float64(expected), lost, expected, r.Connections.Dropped, 100*float64(m.Lost)/float64(max(m.Expected, 1)), m.Receivers, 100*t.MaxLoss))
+		case float64(lost)/float64(expected) > t.MaxLoss:
+			out = append(out, fmt.Sprintf("loss %.4f%% (%d of %d) > --max-loss %.4f%%", 100*float64(lost)/float64(expected), lost, expected, 100*t.MaxLoss))
 		}
 	}
 	return out

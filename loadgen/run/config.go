@@ -46,6 +46,12 @@ type Config struct {
 	ConnectTimeout time.Duration // TCP connect + WebSocket handshake
 	MaxSendLag     time.Duration // send lag beyond which the report is marked overloaded
 	SourceIPs      []net.IP      // local addresses, round-robin; empty = kernel's choice
+	// MaxDrops and MaxConnectFail bound the share of established
+	// connections the server may drop, and of attempts that may fail,
+	// before the run is invalid (fractions; the flags default to
+	// report.DefaultMaxDrops and report.DefaultMaxConnectFail).
+	MaxDrops       float64
+	MaxConnectFail float64
 
 	// Progress receives a status line every second; nil = none.
 	Progress io.Writer
@@ -114,6 +120,8 @@ func (c Config) Validate() error {
 		return bad("--warmup %v / --drain %v: must not be negative", c.Warmup, c.Drain)
 	case c.Ramp < 0:
 		return bad("--ramp %v: want connections per second (0 = as fast as possible)", c.Ramp)
+	case !(c.MaxDrops >= 0 && c.MaxDrops <= 1) || !(c.MaxConnectFail >= 0 && c.MaxConnectFail <= 1):
+		return bad("--max-drops %g / --max-connect-fail %g: want fractions from 0 to 1, or percentages like 1%%", c.MaxDrops, c.MaxConnectFail)
 	case c.ConnectTimeout < 0 || c.MaxSendLag < 0:
 		return bad("--connect-timeout / --max-send-lag must not be negative")
 	case c.TotalSenders != 0 && c.SenderBase+c.senders() > c.TotalSenders:

@@ -77,6 +77,8 @@ type runner struct {
 	maxLag    atomic.Int64 // ns, the generator's own send lag
 	maxLate   atomic.Int64 // ns, lateness against the timetable (own + backpressure)
 	phase     atomic.Value // string
+	runID     uint64       // carried in every payload; set before the ramp
+	window    *report.Window
 }
 
 // Detailed is Run returning the merge data as well.
@@ -92,6 +94,12 @@ func Detailed(ctx context.Context, cfg Config) (*Result, error) {
 		lagH:     report.NewLatencyHistogram(),
 	}
 	r.phase.Store("ramp")
+	r.runID = cfg.RunID
+	for r.runID == 0 {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		r.runID = binary.LittleEndian.Uint64(b[:])
+	}
 	return r.run(ctx)
 }
 
@@ -150,9 +158,13 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	<-progDone
 
 	res.Report = r.report(started, measured, res, fdLimit, rssPerClient, warnings)
-	if err == nil && ctx.Err() != nil {
-		res.Report.Generator.Warnings = append(res.Report.Generator.Warnings, "run interrupted: the report covers the part measured before the interrupt")
+	if ctx.Err() != nil {
+		res.Report.Interrupted = true
+		if err == nil {
+			res.Report.Generator.Warnings = append(res.Report.Generator.Warnings, "run interrupted: the report covers the part measured before the interrupt")
+		}
 	}
+	res.Report.Judge()
 	return res, err
 }
 
@@ -192,12 +204,7 @@ func (r *runner) connect(ctx context.Context, i int) {
 // broadcast runs warmup, measure and drain; it returns the measured time.
 func (r *runner) broadcast(ctx context.Context, res *Result) (time.Duration, error) {
 	cfg := r.cfg
-	var runID uint64 = cfg.RunID
-	for runID == 0 {
-		var b [8]byte
-		_, _ = rand.Read(b[:])
-		runID = binary.LittleEndian.Uint64(b[:])
-	}
+	runID := r.runID
 	start := time.Now().Add(100 * time.Millisecond)
 	if cfg.Gate != nil {
 		var err error
@@ -252,6 +259,7 @@ func (r *runner) broadcast(ctx context.Context, res *Result) (time.Duration, err
 	if ctx.Err() != nil {
 		measured = max(0, min(cfg.Duration, time.Since(measureAt)))
 	}
+	r.window = &report.Window{Start: measureAt.UTC().Format(report.WindowLayout), End: measureAt.Add(measured).UTC().Format(report.WindowLayout)}
 
 	// Drain: until every connected receiver has every measured broadcast.
 	r.phase.Store("drain")
