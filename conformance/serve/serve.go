@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/wsbench/wsbench/conformance/report"
 	"github.com/wsbench/wsbench/conformance/runner"
 	"github.com/wsbench/wsbench/conformance/suite"
+	"github.com/wsbench/wsbench/internal/chatpage"
 )
 
 // server routes requests to the one behaviour session of a run. The first
@@ -54,7 +54,9 @@ func (s *server) session(w http.ResponseWriter, r *http.Request, agent string) {
 		return
 	}
 	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
-		http.Error(w, "this is a WebSocket endpoint: point your client at ws://"+r.Host+r.URL.Path, http.StatusBadRequest)
+		// A browser opening the session URL gets the chat page, which
+		// connects back to this path: the page is a client under test too.
+		chatpage.Serve(w, r)
 		return
 	}
 	a := &attempt{w: w, r: r, at: time.Now(), done: make(chan struct{})}
@@ -113,7 +115,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer, logf func(string, ...an
 	}
 	sessionURL := "ws://" + addr + "/session/AGENT"
 	fmt.Fprintf(out, "conformance serve: listening on %s\n  behaviour session (reconnecting clients): %s  (AGENT: any name for your client)\n", addr, sessionURL)
-	fmt.Fprintf(out, "  the chat page: go run ./server, then open http://127.0.0.1:8181/?ws=%s\n", url.QueryEscape("ws://"+addr+"/session/chat-page"))
+	fmt.Fprintf(out, "  the wsbench chat page as the client: open http://%s/session/chat-page in a browser\n", addr)
 
 	rctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()

@@ -1,29 +1,17 @@
 // Package page is the chat page the server shows for a GET without
-// Upgrade: a small HTML document with inline JavaScript that joins the room
-// named by the page's path, reconnects with full-jitter exponential backoff
-// and runs the application heartbeat (see server/README.md).
+// Upgrade. The page itself lives in internal/chatpage (conformance serve
+// shows it too, and the suite must not import server/); this package keeps
+// the server's name for it.
 package page
 
 import (
-	_ "embed"
 	"net/http"
+
+	"github.com/wsbench/wsbench/internal/chatpage"
 )
 
 // HTML is the chat page, embedded at build time.
-//
-//go:embed chat.html
-var HTML []byte
+var HTML = chatpage.HTML
 
-// Serve writes the chat page with headers that keep it uncached and forbid
-// anything but its own inline code and same-host WebSocket connections.
-func Serve(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-cache")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self' ws: wss:")
-	if r.Method == http.MethodHead {
-		return
-	}
-	w.Write(HTML)
-}
+// Serve writes the chat page (see chatpage.Serve).
+func Serve(w http.ResponseWriter, r *http.Request) { chatpage.Serve(w, r) }
