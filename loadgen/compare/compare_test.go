@@ -24,6 +24,8 @@ type synth struct {
 	p50Ms                  float64
 	deliveredPerS          float64
 	lost                   int64
+	overloaded             bool  // generator fell behind its timetable
+	foreign                int64 // messages not of the run (invalid when above deliveries)
 }
 
 func (s synth) report(t testing.TB) *report.Report {
@@ -46,7 +48,7 @@ func (s synth) report(t testing.TB) *report.Report {
 		t.Fatal(err)
 	}
 	expected := int64(s.deliveredPerS * 10)
-	return &report.Report{
+	r := &report.Report{
 		Tool:        report.Tool,
 		Version:     "test",
 		Started:     "2026-11-25T08:00:00Z",
@@ -58,6 +60,12 @@ func (s synth) report(t testing.TB) *report.Report {
 		LatencyMs:   report.Summarize(h),
 		Histograms:  report.Histograms{Latency: enc},
 	}
+	r.Messages.Foreign = s.foreign
+	if s.overloaded {
+		r.Generator = report.Generator{Overloaded: true, MaxSendLagMs: 250, MaxSendLagLimitMs: 10}
+	}
+	r.Judge()
+	return r
 }
 
 func writeReport(t testing.TB, path string, r *report.Report) {
@@ -147,6 +155,14 @@ func TestMainExitCodes(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "garbage.json"), []byte(`not json`), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// The old run of issue 13: p99 "improved" by 76.8 % against a run
+	// whose generator was overloaded; and a run of a wrapping server.
+	over := slow
+	over.overloaded = true
+	writeReport(t, filepath.Join(dir, "overloaded.json"), over.report(t))
+	wrapped := base
+	wrapped.foreign = 1_000_000
+	writeReport(t, filepath.Join(dir, "invalid.json"), wrapped.report(t))
 	p := func(s string) string { return filepath.Join(dir, s) }
 	for _, tc := range []struct {
 		name string
@@ -159,6 +175,9 @@ func TestMainExitCodes(t *testing.T) {
 		{"regression under a looser threshold", []string{"--max-regress", "80", p("old.json"), p("slow.json")}, ExitOK, "0 regressed"},
 		{"improvement", []string{p("slow.json"), p("old.json")}, ExitOK, "improved"},
 		{"within noise", []string{p("oldrep"), p("newrep")}, ExitOK, "within noise"},
+		{"old side overloaded", []string{p("overloaded.json"), p("old.json")}, ExitUnjudged, "OLD is OVERLOADED"},
+		{"new side overloaded", []string{p("old.json"), p("overloaded.json")}, ExitUnjudged, "not judged"},
+		{"new side invalid", []string{p("old.json"), p("invalid.json")}, ExitUnjudged, "NEW is invalid: 1000000 foreign"},
 		{"no arguments", nil, ExitUsage, "need OLD and NEW"},
 		{"one argument", []string{p("old.json")}, ExitUsage, "need OLD and NEW"},
 		{"unknown flag", []string{"--bogus", p("old.json"), p("old.json")}, ExitUsage, "unknown flag"},

@@ -13,6 +13,7 @@ import (
 type Tally struct {
 	Compared, Regressed, Noise, Improved int
 	OnlyOld, OnlyNew                     int
+	Unjudged                             int // compared pairs not judged: a side invalid or overloaded
 	SingleRun                            int // compared pairs with one run on each side: no noise estimate
 }
 
@@ -55,7 +56,12 @@ func Write(w io.Writer, oldName, newName string, results []Result, o Options) (T
 		if err := tw.Flush(); err != nil {
 			return t, err
 		}
+		for _, why := range res.Unjudged {
+			fmt.Fprintf(w, "  NOT JUDGED: %s\n", why)
+		}
 		switch {
+		case len(res.Unjudged) > 0:
+			t.Unjudged++
 		case regressed:
 			t.Regressed++
 		case noise:
@@ -71,8 +77,8 @@ func Write(w io.Writer, oldName, newName string, results []Result, o Options) (T
 	for _, k := range onlyNew {
 		fmt.Fprintf(w, "only in %s: %s\n", newName, k)
 	}
-	fmt.Fprintf(w, "%d configs compared: %d regressed, %d within noise, %d improved; %d only in %s, %d only in %s (max regress %s)\n",
-		t.Compared, t.Regressed, t.Noise, t.Improved, t.OnlyOld, oldName, t.OnlyNew, newName, pct(o.MaxRegress))
+	fmt.Fprintf(w, "%d configs compared: %d regressed, %d within noise, %d improved, %d not judged; %d only in %s, %d only in %s (max regress %s)\n",
+		t.Compared, t.Regressed, t.Noise, t.Improved, t.Unjudged, t.OnlyOld, oldName, t.OnlyNew, newName, pct(o.MaxRegress))
 	if t.SingleRun > 0 {
 		fmt.Fprintf(w, "note: %d config(s) had one run per side, so their noise is unknown; repeat runs (bench --repeat 3) to tell noise from change\n", t.SingleRun)
 	}

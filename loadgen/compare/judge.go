@@ -1,6 +1,7 @@
 package compare
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/wsbench/wsbench/loadgen/report"
@@ -113,6 +114,10 @@ const (
 	// WorseUnchecked is a significant worsening of a metric that is not
 	// checked (the maximum): shown, never failing.
 	WorseUnchecked Verdict = "worse (not checked)"
+	// NotJudged marks every row of a pair with an invalid or overloaded
+	// run on either side: its numbers do not describe the server at the
+	// configured load, so no change is called improved or regressed.
+	NotJudged Verdict = "not judged"
 )
 
 // Row is one metric of one pair.
@@ -129,6 +134,9 @@ type Row struct {
 type Result struct {
 	Pair Pair
 	Rows []Row
+	// Unjudged lists why the pair was not judged (a run on either side
+	// invalid or its generator overloaded); empty when it was.
+	Unjudged []string
 }
 
 // Regressed reports whether any row of r is a regression.
@@ -148,6 +156,7 @@ func Judge(p Pair, o Options) Result {
 	if len(p.Old) == 0 || len(p.New) == 0 {
 		return res
 	}
+	res.Unjudged = append(unjudgeable("OLD", p.Old), unjudgeable("NEW", p.New)...)
 	for _, m := range Metrics {
 		olds := make([]float64, len(p.Old))
 		for i, r := range p.Old {
@@ -159,6 +168,9 @@ func Judge(p Pair, o Options) Result {
 		}
 		row := Row{Metric: m, Old: StatsOf(olds), New: StatsOf(news)}
 		row.Delta, row.Verdict = judgeRow(m, row.Old, row.New, o)
+		if len(res.Unjudged) > 0 {
+			row.Verdict = NotJudged
+		}
 		res.Rows = append(res.Rows, row)
 	}
 	return res
@@ -210,4 +222,29 @@ func judgeRow(m Metric, old, new Stats, o Options) (float64, Verdict) {
 	default:
 		return delta, Improved
 	}
+}
+
+// unjudgeable returns why the runs of one side cannot be judged: an
+// invalid run measured something other than the configured load, and an
+// overloaded generator did not offer it (its latencies include its own
+// lateness).
+func unjudgeable(side string, rs []*report.Report) []string {
+	var why []string
+	for i, r := range rs {
+		name := side
+		if len(rs) > 1 {
+			name = fmt.Sprintf("%s run %d", side, i+1)
+		}
+		if !r.Valid {
+			reason := "marked invalid"
+			if len(r.InvalidReasons) > 0 {
+				reason = r.InvalidReasons[0]
+			}
+			why = append(why, fmt.Sprintf("%s is invalid: %s", name, reason))
+		}
+		if r.Generator.Overloaded {
+			why = append(why, fmt.Sprintf("%s is OVERLOADED: its generator fell %.1f ms behind the timetable (limit %.1f ms), so the offered load was not held; re-run with fewer clients per generator process (--procs) or a larger --max-send-lag", name, r.Generator.MaxSendLagMs, r.Generator.MaxSendLagLimitMs))
+		}
+	}
+	return why
 }

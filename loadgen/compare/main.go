@@ -13,6 +13,9 @@ const (
 	ExitOK        = 0
 	ExitRegressed = 1
 	ExitUsage     = 2
+	// ExitUnjudged: some pair could not be judged because a run on either
+	// side was invalid or its generator overloaded (and nothing regressed).
+	ExitUnjudged = 3
 )
 
 // Config is the command line of `loadgen compare`.
@@ -44,8 +47,13 @@ folder (matrix/ours, capacity/node, …) and config (clients, senders, rate,
 size); repeated runs of a config give each side a min–max range, and a change
 inside the overlap of the ranges is "within noise" and not flagged.
 
+A pair with an invalid run (report "valid": false) or an OVERLOADED
+generator on either side is not judged: its numbers are shown with the
+verdict "not judged" and the reason, never "improved" or "REGRESSION".
+
 Exit status: 0 no regression, 1 a checked metric regressed past
---max-regress, 2 usage error or unreadable input.
+--max-regress, 2 usage error or unreadable input, 3 a pair could not be
+judged (a side invalid or overloaded; re-run it) and nothing regressed.
 
 Examples:
   loadgen compare results/baseline results/2026-11-25-myhost
@@ -79,13 +87,17 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "loadgen compare: %v\n", err)
 		return ExitUsage
 	}
-	regressed, err := Run(cfg, stdout)
+	t, err := Run(cfg, stdout)
 	if err != nil {
 		fmt.Fprintf(stderr, "loadgen compare: %v\n", err)
 		return ExitUsage
 	}
-	if regressed {
+	switch {
+	case t.Regressed > 0:
 		return ExitRegressed
+	case t.Unjudged > 0:
+		fmt.Fprintf(stderr, "loadgen compare: %d of %d configs not judged: a run on either side was invalid or overloaded (see NOT JUDGED above); re-run those before comparing\n", t.Unjudged, t.Compared)
+		return ExitUnjudged
 	}
 	return ExitOK
 }
@@ -93,16 +105,16 @@ func Main(args []string, stdout, stderr io.Writer) int {
 // ErrNothingInCommon is returned by Run when no config appears on both sides.
 var ErrNothingInCommon = errors.New("no config appears in both OLD and NEW")
 
-// Run loads, matches, judges and prints; it reports whether anything
-// regressed.
-func Run(cfg Config, w io.Writer) (bool, error) {
+// Run loads, matches, judges and prints; it returns the tally (regressed,
+// not judged, …).
+func Run(cfg Config, w io.Writer) (Tally, error) {
 	old, err := Load(cfg.Old)
 	if err != nil {
-		return false, err
+		return Tally{}, err
 	}
 	new, err := Load(cfg.New)
 	if err != nil {
-		return false, err
+		return Tally{}, err
 	}
 	pairs := Match(old, new)
 	results := make([]Result, len(pairs))
@@ -114,15 +126,15 @@ func Run(cfg Config, w io.Writer) (bool, error) {
 		}
 	}
 	if common == 0 {
-		return false, fmt.Errorf("%w (%d reports in %s, %d in %s)", ErrNothingInCommon, len(old), cfg.Old, len(new), cfg.New)
+		return Tally{}, fmt.Errorf("%w (%d reports in %s, %d in %s)", ErrNothingInCommon, len(old), cfg.Old, len(new), cfg.New)
 	}
 	if err := WriteBench(w, cfg.Old, cfg.New); err != nil {
-		return false, err
+		return Tally{}, err
 	}
 	t, err := Write(w, "OLD", "NEW", results, cfg.Options)
 	if err != nil {
-		return false, err
+		return Tally{}, err
 	}
 	fmt.Fprintf(w, "OLD = %s, NEW = %s\n", cfg.Old, cfg.New)
-	return t.Regressed > 0, nil
+	return t, nil
 }

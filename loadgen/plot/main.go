@@ -43,7 +43,9 @@ const usage = `usage: loadgen plot [flags] REPORT.json… -o FILE.png
 
 Draws the latency percentile curve of each report on the HdrHistogram log
 scale (x: 50%, 90%, 99%, 99.9% …; y: delivery latency in ms), one line per
-report, labelled with its file name or --label.
+report, labelled with its file name or --label. Every report is listed in
+the legend: one without latency samples is marked "(no samples)" (and has
+no curve), an invalid run "(INVALID)"; stderr warns about both.
 
 Examples:
   loadgen plot results/baseline/matrix/ours/*.json -o ours.png
@@ -74,7 +76,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "loadgen plot: %v\n%s%s", err, usage, fs.FlagUsages())
 		return 2
 	}
-	if err := Run(c); err != nil {
+	warn := func(format string, a ...any) { fmt.Fprintf(stderr, "loadgen plot: warning: "+format+"\n", a...) }
+	if err := Run(c, warn); err != nil {
 		fmt.Fprintf(stderr, "loadgen plot: %v\n", err)
 		if errors.Is(err, ErrNoData) {
 			return 1
@@ -85,8 +88,13 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// Run reads the reports and writes the chart.
-func Run(c Config) error {
+// Run reads the reports and writes the chart. Every report is in the
+// legend: an invalid one marked "(INVALID)", one without samples "(no
+// samples)"; warn (if not nil) is told about each.
+func Run(c Config, warn func(format string, a ...any)) error {
+	if warn == nil {
+		warn = func(string, ...any) {}
+	}
 	series := make([]Series, 0, len(c.Reports))
 	for i, path := range c.Reports {
 		r, err := report.ReadFile(path)
@@ -103,6 +111,13 @@ func Run(c Config) error {
 		label := strings.TrimSuffix(filepath.Base(path), ".json")
 		if len(c.Labels) > 0 {
 			label = c.Labels[i]
+		}
+		if !r.Valid {
+			label += " (INVALID)"
+			warn("%s: the run is invalid (%s); plotted and marked in the legend", path, strings.Join(r.InvalidReasons, "; "))
+		}
+		if h.TotalCount() == 0 {
+			warn("%s: no latency samples; listed in the legend without a curve", path)
 		}
 		series = append(series, Series{Label: label, Hist: h})
 	}

@@ -99,7 +99,8 @@ var ErrNoData = errors.New("plot: no latency samples to draw")
 
 // Percentiles draws one percentile curve per series. With logY the latency
 // axis is logarithmic too, which keeps a fast and a slow server readable on
-// one chart.
+// one chart. A series without samples has no curve but is still listed in
+// the legend, marked "(no samples)", so no report silently drops out.
 func Percentiles(title string, series []Series, logY bool) (*plot.Plot, error) {
 	p := plot.New()
 	p.Title.Text = title
@@ -118,6 +119,7 @@ func Percentiles(title string, series []Series, logY bool) (*plot.Plot, error) {
 	for i, s := range series {
 		xys := PercentileXYs(s.Hist)
 		if len(xys) == 0 {
+			p.Legend.Add(s.Label + " (no samples)")
 			continue
 		}
 		l, err := plotter.NewLine(xys)

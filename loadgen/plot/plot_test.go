@@ -24,7 +24,7 @@ func writeReport(t *testing.T, path string, scale int64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &report.Report{Tool: report.Tool, LatencyMs: report.Summarize(h), Histograms: report.Histograms{Latency: enc}}
+	r := &report.Report{Tool: report.Tool, Valid: true, LatencyMs: report.Summarize(h), Histograms: report.Histograms{Latency: enc}}
 	if err := r.WriteFile(path); err != nil {
 		t.Fatal(err)
 	}
@@ -128,5 +128,50 @@ func TestPercentileTicks(t *testing.T) {
 	}
 	if got, want := strings.Join(labels, " "), "0% 50% 90% 99% 99.9% 99.99%"; got != want {
 		t.Errorf("Ticks(1, 1e4) labels = %q; want %q", got, want)
+	}
+}
+
+// TestLegendListsEveryReport plots a report without samples (a run that
+// delivered nothing) and an invalid one beside a normal one: all three
+// must be in the legend, marked, and stderr must warn about both.
+func TestLegendListsEveryReport(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ok, empty, bad := filepath.Join(dir, "ours.json"), filepath.Join(dir, "wrapped.json"), filepath.Join(dir, "dropped.json")
+	writeReport(t, ok, 1)
+	writeReport(t, bad, 3)
+	r, err := report.ReadFile(bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Valid, r.InvalidReasons = false, []string{"18 of 20 connections were dropped"}
+	if err := r.WriteFile(bad); err != nil {
+		t.Fatal(err)
+	}
+	enc, err := report.EncodeHistogram(report.NewLatencyHistogram())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &report.Report{Tool: report.Tool, Histograms: report.Histograms{Latency: enc}}
+	e.Judge()
+	if err := e.WriteFile(empty); err != nil {
+		t.Fatal(err)
+	}
+	svg := filepath.Join(dir, "chart.svg")
+	var out, errb bytes.Buffer
+	if code := Main([]string{ok, empty, bad, "-o", svg}, &out, &errb); code != 0 {
+		t.Fatalf("Main = %d; want 0 (stderr %q)", code, errb.String())
+	}
+	b, err := os.ReadFile(svg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{">ours<", ">wrapped (INVALID) (no samples)<", ">dropped (INVALID)<"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("chart lacks the legend entry %q", want)
+		}
+	}
+	if !strings.Contains(errb.String(), "wrapped.json: no latency samples") || !strings.Contains(errb.String(), "dropped.json: the run is invalid") {
+		t.Errorf("stderr %q; want warnings for the empty and the invalid report", errb.String())
 	}
 }
