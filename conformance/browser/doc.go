@@ -14,9 +14,10 @@
 //   - peer.go is the scripted WebSocket peer (gobwas/ws): the path picks a
 //     script (echo, kick, drop, big, bin, slow), and it records what the
 //     browser sent. Cases using it test the browser, not the server.
-//   - cases.go holds the BR-xx cases, chat.go the BR-CP-xx chat-page cases,
-//     which run their own in-process reference server and the Proxy of
-//     proxy.go, which freezes or drops TCP links to cut the network.
+//   - cases.go holds the BR-xx cases, chat.go the BR-CP-01 chat-page case
+//     against the server under test; client.go opens the chat page as a
+//     client for conformance serve. proxy.go's Proxy freezes or drops TCP
+//     links to cut the network.
 //
 // Cases returns them all as suite.Cases for the conformance runner.
 package browser
