@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wsbench/wsbench/internal/procstat"
 	"github.com/wsbench/wsbench/loadgen/report"
 )
 
@@ -294,7 +295,7 @@ func (b *bench) measure(ctx context.Context, kind, s string, l Load, rel string,
 		return rec, err
 	}
 	cpuBefore, _ := ReadCPUTimes()
-	srvBefore, _ := ReadProcStats(srv.Pid())
+	srvBefore, _ := procstat.Read(srv.Pid())
 	res, err := b.gen.Run(ctx, srv.URL, l, base)
 	usage, uerr := srv.Usage()
 	if cpuAfter, cerr := ReadCPUTimes(); cerr == nil && cpuBefore != nil && !b.cfg.NoPin {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/gobwas/ws"
 	"github.com/spf13/pflag"
+	"github.com/wsbench/wsbench/internal/procstat"
 )
 
 // IdleCommand is the hidden subcommand of the bench binary that holds idle
@@ -120,7 +121,7 @@ type IdleResult struct {
 func MeasureIdle(ctx context.Context, self string, srv *Server, n, cpu, nice int, metrics bool) (IdleResult, error) {
 	res := IdleResult{Server: srv.Name}
 	time.Sleep(500 * time.Millisecond) // let the server finish starting
-	before, err := ReadProcStats(srv.Pid())
+	before, err := procstat.Read(srv.Pid())
 	if err != nil {
 		return res, err
 	}
@@ -184,7 +185,7 @@ func settledRSS(pid int, total time.Duration) (int64, error) {
 	var last int64 = -1
 	for {
 		time.Sleep(250 * time.Millisecond)
-		st, err := ReadProcStats(pid)
+		st, err := procstat.Read(pid)
 		if err != nil {
 			return 0, err
 		}

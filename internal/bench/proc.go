@@ -16,77 +16,9 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/wsbench/wsbench/internal/procstat"
 )
-
-// clockTicks is USER_HZ, the unit of utime and stime in /proc/PID/stat; it
-// is 100 on every Linux architecture Go supports.
-const clockTicks = 100
-
-// ProcStats are a process's resources read from /proc.
-type ProcStats struct {
-	RSSKiB     int64   // VmRSS
-	PeakRSSKiB int64   // VmHWM
-	CPUSeconds float64 // utime + stime
-	Threads    int
-}
-
-// ReadProcStats reads /proc/PID/status and /proc/PID/stat.
-func ReadProcStats(pid int) (ProcStats, error) {
-	var s ProcStats
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return s, err
-	}
-	for _, line := range strings.Split(string(status), "\n") {
-		k, v, ok := strings.Cut(line, ":")
-		if !ok {
-			continue
-		}
-		f := strings.Fields(v)
-		if len(f) == 0 {
-			continue
-		}
-		n, _ := strconv.ParseInt(f[0], 10, 64)
-		switch k {
-		case "VmRSS":
-			s.RSSKiB = n
-		case "VmHWM":
-			s.PeakRSSKiB = n
-		case "Threads":
-			s.Threads = int(n)
-		}
-	}
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return s, err
-	}
-	cpu, err := parseStatCPU(string(stat))
-	if err != nil {
-		return s, fmt.Errorf("/proc/%d/stat: %w", pid, err)
-	}
-	s.CPUSeconds = cpu
-	return s, nil
-}
-
-// parseStatCPU returns utime+stime in seconds from a /proc/PID/stat line.
-// The command name (field 2) may hold spaces, so fields are counted from
-// its closing parenthesis: utime and stime are fields 14 and 15.
-func parseStatCPU(stat string) (float64, error) {
-	i := strings.LastIndexByte(stat, ')')
-	if i < 0 {
-		return 0, errors.New("no command name")
-	}
-	f := strings.Fields(stat[i+1:])
-	if len(f) < 13 {
-		return 0, fmt.Errorf("%d fields after the command name; want at least 13", len(f))
-	}
-	ut, err1 := strconv.ParseInt(f[11], 10, 64)
-	st, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err := errors.Join(err1, err2); err != nil {
-		return 0, err
-	}
-	return float64(ut+st) / clockTicks, nil
-}
 
 // Server is one running server under test.
 type Server struct {
@@ -262,7 +194,7 @@ func (s *Server) sample(ctx context.Context, metrics bool) {
 	t := time.NewTicker(250 * time.Millisecond)
 	defer t.Stop()
 	for {
-		if st, err := ReadProcStats(s.Pid()); err == nil {
+		if st, err := procstat.Read(s.Pid()); err == nil {
 			s.mu.Lock()
 			s.maxRSSKiB = max(s.maxRSSKiB, st.RSSKiB)
 			s.mu.Unlock()
@@ -295,7 +227,7 @@ type ServerUsage struct {
 
 // Usage reads the server's resources now.
 func (s *Server) Usage() (ServerUsage, error) {
-	st, err := ReadProcStats(s.Pid())
+	st, err := procstat.Read(s.Pid())
 	if err != nil {
 		return ServerUsage{}, err
 	}
@@ -370,7 +302,7 @@ func parseCPUTimes(stat string) (CPUTimes, error) {
 		for len(out) <= n {
 			out = append(out, 0)
 		}
-		out[n] = float64(busy) / clockTicks
+		out[n] = float64(busy) / procstat.ClockTicks
 	}
 	if len(out) == 0 {
 		return nil, errors.New("/proc/stat: no per-CPU lines")

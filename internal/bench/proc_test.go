@@ -1,34 +1,9 @@
 package bench
 
 import (
-	"os"
 	"strings"
 	"testing"
 )
-
-func TestReadProcStatsSelf(t *testing.T) {
-	t.Parallel()
-	s, err := ReadProcStats(os.Getpid())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s.RSSKiB <= 0 || s.PeakRSSKiB < s.RSSKiB || s.Threads < 1 || s.CPUSeconds < 0 {
-		t.Errorf("ReadProcStats(self) = %+v; want positive RSS ≤ peak, threads ≥ 1", s)
-	}
-}
-
-func TestParseStatCPU(t *testing.T) {
-	t.Parallel()
-	// Field 2 holds spaces and a parenthesis; utime=250, stime=50 ticks.
-	stat := "1234 (my (odd) cmd) S 1 1234 1234 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 3 0 100 1000 200"
-	got, err := parseStatCPU(stat)
-	if err != nil || got != 3 {
-		t.Errorf("parseStatCPU = %v, %v; want 3 s", got, err)
-	}
-	if _, err := parseStatCPU("1234 no paren"); err == nil {
-		t.Error("parseStatCPU(no command name) = nil error; want one")
-	}
-}
 
 func TestParseGauge(t *testing.T) {
 	t.Parallel()

@@ -89,6 +89,7 @@ func newRunFlags() (*pflag.FlagSet, *runFlags) {
 	f.maxFail = Loss{Fraction: report.DefaultMaxConnectFail, Given: true}
 	fs.Var(&f.maxDrops, "max-drops", "the run is invalid (exit 4) when more than this share of established connections is dropped by the server before the close phase")
 	fs.Var(&f.maxFail, "max-connect-fail", "the run is invalid (exit 4) when more than this share of connection attempts fails")
+	fs.IntVar(&c.ServerPID, "server-pid", 0, "process id of the server on this machine: report its CPU µs per delivery over the measured window (Linux /proc)")
 	f.agents = agent.AddFlags(fs)
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "no progress lines on stderr (warnings are still printed)")
 	return fs, f
@@ -132,6 +133,14 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if f.agents.Enabled() && f.procs > 1 {
 		fmt.Fprintf(stderr, "loadgen: use either --procs (this machine) or --agents (agents elsewhere), not both; run each agent with its own share instead\n")
+		return ExitUsage
+	}
+	if cfg.ServerPID != 0 && (f.procs > 1 || f.agents.Enabled()) {
+		fmt.Fprintf(stderr, "loadgen: --server-pid works with one loadgen process; drop --procs/--agents, or measure the server's CPU outside\n")
+		return ExitUsage
+	}
+	if cfg.ServerPID < 0 {
+		fmt.Fprintf(stderr, "loadgen: --server-pid %d: want the server's process id\n", cfg.ServerPID)
 		return ExitUsage
 	}
 	if f.interval != "" {

@@ -193,3 +193,24 @@ func TestMergeRefusesSameRunAndWarnsOnWindows(t *testing.T) {
 		t.Errorf("merged sent %d valid %v; want 12 (6 + 6) and valid", rep.Messages.Sent, rep.Valid)
 	}
 }
+
+func TestServerPIDFlag(t *testing.T) {
+	t.Parallel()
+	url := startRelay(t, &relaytest.Relay{})
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"negative", []string{"--server-pid", "-1"}, ExitUsage, "--server-pid -1"},
+		{"with procs", []string{"--server-pid", "1", "--procs", "2"}, ExitUsage, "one loadgen process"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := runAgainst(t, url, append([]string{"--clients", "2"}, tc.args...)...)
+			if res.code != tc.code || !strings.Contains(res.stderr, tc.want) {
+				t.Errorf("exit %d, stderr %q; want %d mentioning %q", res.code, res.stderr, tc.code, tc.want)
+			}
+		})
+	}
+}

@@ -198,6 +198,9 @@ type Report struct {
 	FanoutMs    Summary     `json:"fanout_ms"`
 	Generator   Generator   `json:"generator"`
 	Histograms  Histograms  `json:"histograms"`
+	// Server is the server's CPU over the window (--server-pid); nil
+	// when not measured.
+	Server *Server `json:"server,omitempty"`
 }
 
 // ErrNotReport is returned by Read for JSON that is not a loadgen report.

@@ -123,6 +123,7 @@ func (r *runner) report(started time.Time, measured time.Duration, res *Result, 
 		rep.Throughput = report.Throughput{SentPerS: float64(sent) / s, DeliveredPerS: float64(delivered) / s}
 	}
 	rep.MeasuredS = measured.Seconds()
+	rep.Server = r.serverCPU.stats(delivered + deliveredDropped)
 
 	lat := r.stats.Latency()
 	rep.LatencyMs = report.Summarize(lat)

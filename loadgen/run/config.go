@@ -52,6 +52,10 @@ type Config struct {
 	// report.DefaultMaxDrops and report.DefaultMaxConnectFail).
 	MaxDrops       float64
 	MaxConnectFail float64
+	// ServerPID, if set, is the process id of the server (on this
+	// machine): its CPU time over the measured window is reported per
+	// delivery (report.Server).
+	ServerPID int
 
 	// Progress receives a status line every second; nil = none.
 	Progress io.Writer

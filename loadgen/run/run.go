@@ -79,6 +79,7 @@ type runner struct {
 	phase     atomic.Value // string
 	runID     uint64       // carried in every payload; set before the ramp
 	window    *report.Window
+	serverCPU serverCPU // --server-pid samples at the window's edges
 }
 
 // Detailed is Run returning the merge data as well.
@@ -241,6 +242,7 @@ func (r *runner) broadcast(ctx context.Context, res *Result) (time.Duration, err
 		select {
 		case <-t.C:
 			r.phase.CompareAndSwap("warmup", "measure")
+			r.serverCPU.begin(cfg.ServerPID)
 		case <-sendCtx.Done():
 		}
 	}()
@@ -254,6 +256,7 @@ func (r *runner) broadcast(ctx context.Context, res *Result) (time.Duration, err
 		}
 		t.Stop()
 	}
+	r.serverCPU.end()
 	stopSend()
 	measured := cfg.Duration
 	if ctx.Err() != nil {

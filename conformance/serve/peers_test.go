@@ -1,0 +1,77 @@
+package serve_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/wsbench/wsbench/conformance/report"
+	"github.com/wsbench/wsbench/conformance/serve"
+	"github.com/wsbench/wsbench/conformance/suite"
+	"github.com/wsbench/wsbench/internal/testenv"
+)
+
+// The client flags the drivers in scripts/clients get: the same policy as
+// the Go client in serve_test.go, a seed for reproducible jitter, and the
+// text on which they close as a user leaving would.
+var driverFlags = []string{"--base", "100", "--cap", "1600", "--stable", "1000", "--hb", "200",
+	"--hb-timeout", "600", "--seed", "7", "--close-on", serve.LastMessage}
+
+// peerClient runs a driver from scripts/clients until it exits or ctx ends.
+func peerClient(t *testing.T, cmd func(ctx context.Context, url string) *exec.Cmd) func(ctx context.Context, url string) {
+	return func(ctx context.Context, url string) {
+		c := cmd(ctx, url)
+		var out strings.Builder
+		c.Stdout, c.Stderr = &out, &out
+		err := c.Run()
+		t.Logf("%s: %v\n%s", filepath.Base(c.Args[1]), err, out.String())
+		if err != nil && ctx.Err() == nil {
+			t.Errorf("the driver exited with %v before the session ended", err)
+		}
+	}
+}
+
+// requireAllPass checks that every behaviour case but CR-11 (the drivers
+// close on their own, which skips it) is OK.
+func requireAllPass(t *testing.T, got map[string]suite.Result) {
+	t.Helper()
+	if len(got) != 11 {
+		t.Errorf("%d cases; want 11", len(got))
+	}
+	for id, r := range got {
+		want := suite.OK
+		if id == "CR-11" {
+			want = suite.Skipped
+		}
+		if r.Verdict != want {
+			t.Errorf("%s = %v (%s); want %v", id, r.Verdict, report.Detail(r), want)
+		}
+	}
+}
+
+// TestNodeClientPasses: a reconnect loop around the npm ws client.
+func TestNodeClientPasses(t *testing.T) {
+	t.Parallel()
+	node, dir := testenv.NodeWS(t)
+	script := filepath.Join(testenv.Scripts(), "clients", "reconnect-client.js")
+	got, _ := runSession(t, fastConfig(), "node-ws", peerClient(t, func(ctx context.Context, url string) *exec.Cmd {
+		c := exec.CommandContext(ctx, node, append([]string{script, url}, driverFlags...)...)
+		c.Env = append(os.Environ(), "NODE_PATH="+filepath.Join(dir, "node_modules"))
+		return c
+	}))
+	requireAllPass(t, got)
+}
+
+// TestPythonClientPasses: a reconnect loop around Python's websockets.
+func TestPythonClientPasses(t *testing.T) {
+	t.Parallel()
+	py := testenv.PythonWebsockets(t)
+	script := filepath.Join(testenv.Scripts(), "clients", "reconnect-client.py")
+	got, _ := runSession(t, fastConfig(), "python-websockets", peerClient(t, func(ctx context.Context, url string) *exec.Cmd {
+		return exec.CommandContext(ctx, py, append([]string{script, url}, driverFlags...)...)
+	}))
+	requireAllPass(t, got)
+}
