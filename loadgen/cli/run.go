@@ -59,6 +59,7 @@ type runFlags struct {
 	maxDrops   Loss
 	maxFail    Loss
 	agents     *agent.Flags
+	urlCount   int // times --url was given
 }
 
 func newRunFlags() (*pflag.FlagSet, *runFlags) {
@@ -67,7 +68,7 @@ func newRunFlags() (*pflag.FlagSet, *runFlags) {
 	fs.SetOutput(io.Discard)
 	fs.SortFlags = false
 	c := &f.cfg
-	fs.StringVar(&c.URL, "url", "", "WebSocket URL of the room to load (ws://host:port/path)")
+	fs.Var(urlValue{&c.URL, &f.urlCount}, "url", "WebSocket URL of the room to load: ws://host:port/path or wss://…; {{room}} and {{client}} are filled in per client")
 	fs.IntVar(&c.Clients, "clients", run.DefaultClients, "connections to open (every one receives everything)")
 	fs.IntVar(&c.Senders, "senders", 0, "how many of the clients publish (0 = all)")
 	fs.Float64Var(&c.Rate, "rate", run.DefaultRate, "broadcasts per second, all senders together, on a fixed timetable")
@@ -79,6 +80,7 @@ func newRunFlags() (*pflag.FlagSet, *runFlags) {
 	fs.DurationVar(&c.ConnectTimeout, "connect-timeout", run.DefaultConnectTimeout, "TCP connect + WebSocket handshake timeout per connection")
 	fs.DurationVar(&c.MaxSendLag, "max-send-lag", run.DefaultMaxSendLag, "a send later than this behind its timetable marks the report overloaded")
 	fs.Var(&f.sources, "source-ips", "local addresses to spread connections over: list, range a-b or CIDR (e.g. 127.0.0.2-127.0.0.9)")
+	addWorldFlags(fs, &c.World)
 	fs.IntVar(&f.procs, "procs", 1, "worker processes (each with its own fd limit) sharing the load; results are merged")
 	fs.StringVar(&f.out, "out", "", "write the JSON report here")
 	fs.StringVar(&f.hgrm, "hgrm", "", "write the latency HdrHistogram percentile distribution (ms) here")
@@ -118,6 +120,10 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg.Log = stderr // warnings even with --quiet
 	if !f.quiet {
 		cfg.Progress = stderr
+	}
+	if err := worldFromFlags(fs, &cfg, f.urlCount, f.procs, f.agents.Enabled()); err != nil {
+		fmt.Fprintf(stderr, "loadgen: %v\n", err)
+		return ExitUsage
 	}
 	if err := cfg.Validate(); err != nil {
 		fmt.Fprintf(stderr, "loadgen: %v\n", err)

@@ -60,10 +60,17 @@ type Conn struct {
 type Dialer struct {
 	Timeout time.Duration // connect + handshake bound; 0 = none
 	Local   net.IP        // local address to bind, nil = any
+	// Addr is the "ip:port" to connect to instead of resolving the URL's
+	// host on every dial (see Resolve); the URL still names the host for
+	// the Host header and TLS. Empty = resolve per dial.
+	Addr string
+	// Handshake adds headers, subprotocols, TLS settings and the
+	// permessage-deflate offer; nil = a plain upgrade.
+	Handshake *Handshake
 }
 
-// Dial connects to url (ws:// or wss:// is accepted by gobwas/ws; the
-// loadgen validates ws:// beforehand) and completes the opening handshake.
+// Dial connects to url (ws:// or wss://) and completes the opening
+// handshake.
 func (d Dialer) Dial(ctx context.Context, url string) (*Conn, error) {
 	nd := net.Dialer{}
 	if d.Local != nil {
@@ -78,15 +85,28 @@ func (d Dialer) Dial(ctx context.Context, url string) (*Conn, error) {
 		WriteBufferSize: 512,
 		NetDial:         nd.DialContext,
 	}
+	if d.Addr != "" {
+		wd.NetDial = func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return nd.DialContext(ctx, network, d.Addr)
+		}
+	}
+	if err := d.Handshake.apply(&wd); err != nil {
+		return nil, err
+	}
 	start := time.Now()
-	c, br, _, err := wd.Dial(ctx, url)
+	c, br, hs, err := wd.Dial(ctx, url)
 	if err != nil {
+		return nil, fmt.Errorf("dial %s: %w", url, err)
+	}
+	deflate, ext, err := negotiated(hs.Extensions)
+	if err != nil {
+		c.Close()
 		return nil, fmt.Errorf("dial %s: %w", url, err)
 	}
 	if br == nil {
 		br = bufio.NewReaderSize(c, ReadBufferSize)
 	}
-	return &Conn{Conn: c, Reader: br, Handshake: time.Since(start)}, nil
+	return &Conn{Conn: c, Reader: br, Handshake: time.Since(start), Deflate: deflate, Extension: ext, Protocol: hs.Protocol}, nil
 }
 
 // WriteFrame writes one unfragmented, masked frame with the given opcode and
@@ -94,6 +114,25 @@ func (d Dialer) Dial(ctx context.Context, url string) (*Conn, error) {
 // connection's scratch buffer has grown to the largest frame. After a close
 // frame has been written further frames are refused with net.ErrClosed.
 func (c *Conn) WriteFrame(op ws.OpCode, payload []byte) error {
+	return c.writeFrame(0x80|byte(op), op, payload)
+}
+
+// WriteMessage writes a data message: compressed (RSV1 set) when
+// permessage-deflate was negotiated, otherwise as WriteFrame does.
+func (c *Conn) WriteMessage(op ws.OpCode, payload []byte) error {
+	if !c.Deflate {
+		return c.WriteFrame(op, payload)
+	}
+	z := getDeflater()
+	defer putDeflater(z)
+	p, err := z.compress(payload)
+	if err != nil {
+		return err
+	}
+	return c.writeFrame(0x80|0x40|byte(op), op, p)
+}
+
+func (c *Conn) writeFrame(b0 byte, op ws.OpCode, payload []byte) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
@@ -117,7 +156,7 @@ func (c *Conn) WriteFrame(op ws.OpCode, payload []byte) error {
 		defer PutBuffer(bp)
 		b = (*bp)[:need]
 	}
-	b[0] = 0x80 | byte(op)
+	b[0] = b0
 	h := 2
 	switch {
 	case n < 126:

@@ -81,6 +81,13 @@ type Config struct {
 	Ramp      float64  `json:"ramp,omitempty"`
 	Procs     int      `json:"procs,omitempty"`
 	SourceIPs []string `json:"source_ips,omitempty"`
+	// Payload is "text" for --payload text / --template (empty = binary);
+	// Template the --template; Expect "others" for --expect others (empty
+	// = all); Rooms the --rooms (0 = one room).
+	Payload  string `json:"payload,omitempty"`
+	Template string `json:"template,omitempty"`
+	Expect   string `json:"expect,omitempty"`
+	Rooms    int    `json:"rooms,omitempty"`
 	// MaxDrops and MaxConnectFail are the validity limits the run was
 	// judged by (--max-drops, --max-connect-fail), as fractions.
 	MaxDrops       float64 `json:"max_drops"`
@@ -111,6 +118,12 @@ type Messages struct {
 	Duplicated int64 `json:"duplicated"`
 	Reordered  int64 `json:"reordered"`
 	Foreign    int64 `json:"foreign"` // messages not from this run (other runs, server pushes)
+	// Unexpected counts measured messages of this run that arrived where
+	// none was owed: a sender's own copy under --expect others, another
+	// room's broadcast. Not in Delivered. Ignored counts messages matching
+	// --ignore or --await (server chatter): neither data nor foreign.
+	Unexpected int64 `json:"unexpected,omitempty"`
+	Ignored    int64 `json:"ignored,omitempty"`
 	// DeliveredDropped counts distinct deliveries to receivers that were
 	// dropped before the close phase (not in Delivered).
 	DeliveredDropped int64 `json:"delivered_dropped"`
@@ -201,6 +214,11 @@ type Report struct {
 	// Server is the server's CPU over the window (--server-pid); nil
 	// when not measured.
 	Server *Server `json:"server,omitempty"`
+	// Rooms has one row per room of a --rooms run (nil for one room).
+	Rooms []Room `json:"rooms,omitempty"`
+	// Compression records the permessage-deflate offer and answer
+	// (--deflate); nil when not offered.
+	Compression *Compression `json:"compression,omitempty"`
 }
 
 // ErrNotReport is returned by Read for JSON that is not a loadgen report.

@@ -24,6 +24,12 @@ func (r *Report) WriteTable(w io.Writer) error {
 	}
 	fmt.Fprintf(tw, "messages\t%d sent, %d expected, %d delivered, %d lost (%.4f%%), %d duplicated, %d reordered, %d foreign\n",
 		m.Sent, m.Expected, m.Delivered, m.Lost, loss, m.Duplicated, m.Reordered, m.Foreign)
+	if m.Unexpected > 0 || m.Ignored > 0 {
+		fmt.Fprintf(tw, "\t%d unexpected (not owed: own copies under --expect others, other rooms), %d ignored (--ignore, --await)\n", m.Unexpected, m.Ignored)
+	}
+	if z := r.Compression; z != nil {
+		fmt.Fprintf(tw, "deflate\t%d of %d connections negotiated %q\n", z.Negotiated, r.Connections.Established, z.Params)
+	}
 	fmt.Fprintf(tw, "throughput\t%.1f sent/s, %.1f delivered/s\n", r.Throughput.SentPerS, r.Throughput.DeliveredPerS)
 	fmt.Fprintf(tw, "\n\tcount\tmin\tmean\tp50\tp90\tp99\tp99.9\tmax (ms)\n")
 	row := func(name string, s Summary) {
@@ -33,6 +39,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	row("fan-out", r.FanoutMs)
 	row("connect", r.Connections.ConnectMs)
 	row("send lag", r.Generator.SendLagMs)
+	r.writeRooms(tw)
 	fmt.Fprintln(tw)
 	g := r.Generator
 	switch {

@@ -67,12 +67,16 @@ func (r *runner) report(started time.Time, measured time.Duration, res *Result, 
 
 	var receivers, delivered, dup, reord, dropped, foreign, deliveredDropped int64
 	var reasons map[string]int64
-	for _, m := range r.members {
+	var expected, expectedDropped, unexpected, ignored int64
+	for i, m := range r.members {
 		if m == nil {
 			continue
 		}
 		foreign += m.reader.Foreign
+		unexpected += m.reader.Unexpected
+		ignored += m.reader.Ignored
 		if m.dropped {
+			expectedDropped += r.owed(i, m, r.sentWin.Load())
 			dropped++
 			why := "error"
 			if m.reader.CloseCode != 0 {
@@ -86,6 +90,7 @@ func (r *runner) report(started time.Time, measured time.Duration, res *Result, 
 			continue
 		}
 		receivers++
+		expected += r.owed(i, m, r.sentWin.Load())
 		delivered += m.reader.Tracker.Delivered
 		dup += m.reader.Tracker.Duplicated
 		reord += m.reader.Tracker.Reordered
@@ -108,14 +113,16 @@ func (r *runner) report(started time.Time, measured time.Duration, res *Result, 
 	rep.Messages = report.Messages{
 		Sent:       sent,
 		Receivers:  receivers,
-		Expected:   sent * receivers,
+		Expected:   expected,
 		Delivered:  delivered,
 		Duplicated: dup,
 		Reordered:  reord,
 		Foreign:    foreign,
+		Unexpected: unexpected,
+		Ignored:    ignored,
 
 		DeliveredDropped: deliveredDropped,
-		ExpectedAll:      sent * (receivers + dropped),
+		ExpectedAll:      expected + expectedDropped,
 	}
 	rep.Messages.Lost = max(0, rep.Messages.Expected-(delivered-dup))
 	rep.Messages.LostAll = max(0, rep.Messages.ExpectedAll-(delivered-dup)-deliveredDropped)
@@ -124,6 +131,7 @@ func (r *runner) report(started time.Time, measured time.Duration, res *Result, 
 	}
 	rep.MeasuredS = measured.Seconds()
 	rep.Server = r.serverCPU.stats(delivered + deliveredDropped)
+	r.worldReport(rep)
 
 	lat := r.stats.Latency()
 	rep.LatencyMs = report.Summarize(lat)

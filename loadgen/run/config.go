@@ -46,6 +46,9 @@ type Config struct {
 	ConnectTimeout time.Duration // TCP connect + WebSocket handshake
 	MaxSendLag     time.Duration // send lag beyond which the report is marked overloaded
 	SourceIPs      []net.IP      // local addresses, round-robin; empty = kernel's choice
+	// World: text and templated payloads, join scripts, rooms, handshake,
+	// keepalive, TLS and compression for servers other than a binary relay.
+	World
 	// MaxDrops and MaxConnectFail bound the share of established
 	// connections the server may drop, and of attempts that may fail,
 	// before the run is invalid (fractions; the flags default to
@@ -114,7 +117,7 @@ func (c Config) Validate() error {
 		return bad("--senders %d: want 0 (all clients) up to --clients %d", c.Senders, c.Clients)
 	case !(c.Rate > 0) || c.Rate > 1e7:
 		return bad("--rate %v: want broadcasts per second above 0 (e.g. --rate 100)", c.Rate)
-	case c.Size < payload.HeaderLen:
+	case c.Size < payload.HeaderLen && !c.World.text():
 		return bad("--size %d: messages carry a %d-byte header; use --size %d or more", c.Size, payload.HeaderLen, payload.HeaderLen)
 	case c.Size > MaxSize:
 		return bad("--size %d: at most %d bytes", c.Size, MaxSize)
@@ -130,6 +133,9 @@ func (c Config) Validate() error {
 		return bad("--connect-timeout / --max-send-lag must not be negative")
 	case c.TotalSenders != 0 && c.SenderBase+c.senders() > c.TotalSenders:
 		return bad("sender ids %d+%d exceed the run's %d senders", c.SenderBase, c.senders(), c.TotalSenders)
+	}
+	if err := c.World.validate(c, bad); err != nil {
+		return err
 	}
 	slots := c.Rate * c.Duration.Seconds()
 	if slots < 1 {

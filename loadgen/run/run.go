@@ -55,6 +55,9 @@ type member struct {
 	done    chan struct{}
 	err     error // Reader.Run's result, valid after done
 	dropped bool  // ended before the close phase
+	// state: 0 joining, 1 counted as connected, 2 reader ended.
+	state atomic.Int32
+	sent  atomic.Int64 // measured broadcasts this client sent
 }
 
 // runner holds a run's state.
@@ -77,6 +80,7 @@ type runner struct {
 	maxLag    atomic.Int64 // ns, the generator's own send lag
 	maxLate   atomic.Int64 // ns, lateness against the timetable (own + backpressure)
 	phase     atomic.Value // string
+	world     *world       // real-world-server options, prepared
 	runID     uint64       // carried in every payload; set before the ramp
 	window    *report.Window
 	serverCPU serverCPU // --server-pid samples at the window's edges
@@ -95,6 +99,14 @@ func Detailed(ctx context.Context, cfg Config) (*Result, error) {
 		lagH:     report.NewLatencyHistogram(),
 	}
 	r.phase.Store("ramp")
+	w, err := prepare(ctx, cfg)
+	if err != nil {
+		if errors.Is(err, ErrUsage) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: %v", ErrNoConnection, err)
+	}
+	r.world = w
 	r.runID = cfg.RunID
 	for r.runID == 0 {
 		var b [8]byte
@@ -155,6 +167,7 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 		measured, err = r.broadcast(ctx, res)
 	}
 	r.closeAll()
+	r.world.wg.Wait()
 	stopProgress()
 	<-progDone
 
@@ -169,37 +182,49 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	return res, err
 }
 
-// connect dials client i and starts its reader.
+// connect dials client i, starts its reader, sends its --on-open texts
+// and waits for --await; the time until then is its connect time.
 func (r *runner) connect(ctx context.Context, i int) {
 	r.attempted.Add(1)
-	d := client.Dialer{Timeout: r.cfg.ConnectTimeout}
-	if n := len(r.cfg.SourceIPs); n > 0 {
-		d.Local = r.cfg.SourceIPs[(r.cfg.ClientBase+i)%n]
-	}
-	c, err := d.Dial(ctx, r.cfg.URL)
-	if err != nil {
+	fail := func(err error) {
 		r.failed.Add(1)
 		r.mu.Lock()
 		if r.firstErr == nil {
 			r.firstErr = err
 		}
 		r.mu.Unlock()
+	}
+	d := r.world.dialer(r.cfg, i)
+	c, err := d.Dial(ctx, r.world.url.Expand(r.cfg.ClientBase+i, r.cfg.roomOf(i)))
+	if err != nil {
+		fail(err)
 		return
 	}
-	r.mu.Lock()
-	_ = r.connectH.RecordValue(max(c.Handshake.Microseconds(), 1))
-	r.mu.Unlock()
-	m := &member{conn: c, reader: receive.NewReader(c, r.stats, i), done: make(chan struct{})}
-	r.members[i] = m
-	r.connected.Add(1)
+	joinStart := time.Now()
+	m := &member{conn: c, reader: receive.NewReaderWith(c, r.stats, i, r.world.readerOptions(r.cfg, i)), done: make(chan struct{})}
 	go func() {
 		defer close(m.done)
 		m.err = m.reader.Run()
-		if !r.closing.Load() {
+		if m.state.Swap(2) == 1 && !r.closing.Load() {
 			m.dropped = true
 			r.connected.Add(-1)
 		}
 	}()
+	if err := r.world.join(ctx, r.cfg, i, m); err != nil || !m.state.CompareAndSwap(0, 1) {
+		if err == nil {
+			err = fmt.Errorf("connection ended while joining: %v", m.err)
+		}
+		_ = c.Close()
+		<-m.done
+		fail(err)
+		return
+	}
+	r.mu.Lock()
+	_ = r.connectH.RecordValue(max((c.Handshake + time.Since(joinStart)).Microseconds(), 1))
+	r.mu.Unlock()
+	r.members[i] = m
+	r.connected.Add(1)
+	r.world.keepAlive(r.cfg, i, m)
 }
 
 // broadcast runs warmup, measure and drain; it returns the measured time.
@@ -214,7 +239,8 @@ func (r *runner) broadcast(ctx context.Context, res *Result) (time.Duration, err
 		}
 	}
 	tt := timetable.Timetable{Start: start, Rate: cfg.Rate, Senders: cfg.totalSenders()}
-	w := receive.Window{RunID: runID, Table: tt, Lo: tt.SlotsBefore(cfg.Warmup), Hi: tt.SlotsBefore(cfg.Warmup + cfg.Duration)}
+	w := receive.Window{RunID: runID, Table: tt, Lo: tt.SlotsBefore(cfg.Warmup), Hi: tt.SlotsBefore(cfg.Warmup + cfg.Duration),
+		Rooms: cfg.rooms(), ExpectOthers: cfg.Expect == ExpectOthers}
 	r.stats.Start(w)
 	res.Window = r.stats.Window()
 	r.phase.Store("warmup")
@@ -230,7 +256,7 @@ func (r *runner) broadcast(ctx context.Context, res *Result) (time.Duration, err
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r.send(sendCtx, m, cfg.SenderBase+k, res.Window)
+			r.send(sendCtx, m, cfg.SenderBase+k, res.Window, r.world.bind(cfg, k))
 		}()
 	}
 	// Phase labels for the progress line.
@@ -273,7 +299,7 @@ func (r *runner) broadcast(ctx context.Context, res *Result) (time.Duration, err
 	}
 	deadline := time.Now().Add(cfg.Drain)
 	for time.Now().Before(deadline) {
-		if r.stats.Delivered() >= owed*r.connected.Load() {
+		if r.stats.Delivered() >= r.owedNow(owed) {
 			break
 		}
 		time.Sleep(10 * time.Millisecond)
@@ -289,7 +315,7 @@ func (r *runner) broadcast(ctx context.Context, res *Result) (time.Duration, err
 // the next due time because the server does not read). Only the first
 // marks the run overloaded; both count in latency, which is always taken
 // from the intended time.
-func (r *runner) send(ctx context.Context, m *member, id int, w *receive.Window) {
+func (r *runner) send(ctx context.Context, m *member, id int, w *receive.Window, msg *payload.Message) {
 	tt := w.Table
 	var buf []byte // small payloads: one buffer per sender, allocated on first use
 	timer := time.NewTimer(time.Hour)
@@ -319,7 +345,7 @@ func (r *runner) send(ctx context.Context, m *member, id int, w *receive.Window)
 			}
 			r.recordLag(now.Sub(due), now.Sub(ready))
 		}
-		err := r.write(m.conn, &buf, w.RunID, id, seq, due.UnixNano())
+		err := r.write(m.conn, &buf, msg, payload.Header{RunID: w.RunID, Sender: uint32(id), Seq: seq, Intended: due.UnixNano()})
 		if err != nil {
 			r.sendErrs.Add(1)
 			return
@@ -328,29 +354,42 @@ func (r *runner) send(ctx context.Context, m *member, id int, w *receive.Window)
 		r.sentAll.Add(1)
 		if slot >= w.Lo {
 			r.sentWin.Add(1)
+			m.sent.Add(1)
+			r.world.sentRoom[slot%uint64(len(r.world.sentRoom))].Add(1)
 		}
 	}
 }
 
-// write encodes and sends one broadcast. Payloads up to
+// write encodes and sends one broadcast: the binary header padded with
+// random bytes, or the text message msg. Payloads up to
 // client.KeepFrameBuffer live in the sender's own buffer; larger ones in a
 // pooled buffer, so memory does not grow with senders × size.
-func (r *runner) write(c *client.Conn, own *[]byte, run uint64, id int, seq uint64, intended int64) error {
+func (r *runner) write(c *client.Conn, own *[]byte, msg *payload.Message, h payload.Header) error {
 	size := r.cfg.Size
+	if msg != nil {
+		size = msg.Len(size)
+	}
 	var buf []byte
 	if size <= client.KeepFrameBuffer {
 		if *own == nil {
 			*own = make([]byte, size)
+			copy((*own)[min(payload.HeaderLen, size):], r.world.pad.Slice(uint64(h.Sender), size))
 		}
 		buf = *own
 	} else {
 		bp := client.GetBuffer(size)
 		defer client.PutBuffer(bp)
 		buf = (*bp)[:size]
-		clear(buf[payload.HeaderLen:])
+		if msg == nil {
+			copy(buf[payload.HeaderLen:], r.world.pad.Slice(h.Seq+uint64(h.Sender), size-payload.HeaderLen))
+		}
 	}
-	_ = encode(buf, run, id, seq, intended)
-	return c.WriteFrame(ws.OpBinary, buf)
+	if msg != nil {
+		buf = msg.Append(buf[:0], h, r.cfg.Size, r.world.pad)
+		return c.WriteMessage(ws.OpText, buf)
+	}
+	_ = payload.Encode(buf, h)
+	return c.WriteMessage(ws.OpBinary, buf)
 }
 
 // recordLag records a measured send's lateness against the timetable and
