@@ -41,6 +41,7 @@ func run(args []string) int {
 	fs.IntVar(&cfg.MaxConnsPerIP, "max-conns-per-ip", cfg.MaxConnsPerIP, "open WebSocket connections per client address (with --trust-proxy, the forwarded one); more get 429 + Retry-After (0: no limit)")
 	fs.Float64Var(&cfg.MaxRate, "max-rate", cfg.MaxRate, "data messages per second one connection may send, with a burst of one second's worth; faster: close 1008 (0: no limit)")
 	fs.BoolVar(&cfg.InlineWrite, "inline-write", cfg.InlineWrite, "a frame for a connection with nothing queued is written at once by the publisher with one non-blocking write (no goroutine, no timer); what the kernel does not take goes to the writer goroutine; false: always through the writer")
+	fs.DurationVar(&cfg.WriteDelay, "write-delay", cfg.WriteDelay, "coalescing window: a frame that comes within this long of the connection's previous write waits for the rest of the window and goes with the frames after it in one writev (fewer system calls at high per-connection rates, at most this much added latency); 0: never wait")
 	fs.BoolVar(&cfg.ParkIdle, "park-idle", cfg.ParkIdle, "idle connections wait in an epoll set without a reader goroutine (Linux; less memory per connection); false: one reader goroutine each")
 	fs.IntVar(&cfg.SocketBuffer, "socket-buffer", cfg.SocketBuffer, "kernel send buffer (SO_SNDBUF) per connection in bytes, bounding what a non-reading client pins; 0 = kernel autotuning")
 	fs.IntVar(&cfg.SendQueue, "send-queue", cfg.SendQueue, "frames queued per connection; overflow closes it with 1008 slow consumer")

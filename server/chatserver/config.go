@@ -46,6 +46,7 @@ type Config struct {
 	MaxRate          float64       // data messages per second one connection may send (burst: one second's worth); more → 1008; 0 = no limit
 	ParkIdle         bool          // idle connections wait in an epoll set without a reader goroutine (Linux)
 	InlineWrite      bool          // an idle connection's frame is written by the publisher with one non-blocking write (inline.go)
+	WriteDelay       time.Duration // coalescing window: a frame within this long of the connection's previous write waits and goes with the others in one writev; 0 = never wait
 	SocketBuffer     int           // SO_SNDBUF of each upgraded connection, bytes; 0 = kernel autotuning (up to tcp_wmem max, MiBs per non-reader)
 }
 
@@ -87,6 +88,10 @@ func (c Config) Validate() error {
 	neg("pong-timeout", c.PongTimeout)
 	neg("push-interval", c.PushInterval)
 	neg("shutdown-grace", c.ShutdownGrace)
+	neg("write-delay", c.WriteDelay)
+	if c.WriteDelay >= c.WriteTimeout && c.WriteTimeout > 0 {
+		errs = append(errs, fmt.Errorf("--write-delay %v must be well below --write-timeout %v (a few milliseconds; 0 disables coalescing)", c.WriteDelay, c.WriteTimeout))
+	}
 	pos("handshake-timeout", c.HandshakeTimeout)
 	pos("write-timeout", c.WriteTimeout)
 	pos("close-timeout", c.CloseTimeout)

@@ -70,6 +70,9 @@ type conn struct {
 	// began, so it must be written even if the backlog is dropped: a close
 	// frame cannot follow half a frame.
 	headPartial bool
+	// lastWrite is when the last write to the socket began (UnixNano),
+	// guarded by mu: the start of the coalescing window (Config.WriteDelay).
+	lastWrite int64
 
 	// c.readLoop and c.writeLoop as func values, made on first use (under
 	// mu): "go c.writeLoop()" allocates a 16-byte closure at every start,
@@ -273,8 +276,9 @@ func (c *conn) enqueue(f []byte) bool {
 	if c.closing || c.dead {
 		return false
 	}
-	if !c.writing && c.nc != nil && c.s.cfg.InlineWrite && (c.queue == nil || len(c.queue.s) == 0) {
+	if !c.writing && c.nc != nil && c.s.cfg.InlineWrite && (c.queue == nil || len(c.queue.s) == 0) && c.windowOverLocked() {
 		n := c.writeInlineLocked(f)
+		c.s.m.writesInline.Inc()
 		if n > 0 {
 			c.s.m.bytesOut.Add(float64(n))
 		}
@@ -304,6 +308,22 @@ func (c *conn) enqueueLocked(f []byte) bool {
 	}
 	push(&c.queue, f)
 	c.startWriterLocked()
+	return true
+}
+
+// windowOverLocked reports whether the coalescing window of the previous
+// write has passed, and if so opens a new one from now: a frame within the
+// window goes to the writer, which waits for the window's end (writeLoop).
+func (c *conn) windowOverLocked() bool {
+	d := c.s.cfg.WriteDelay
+	if d <= 0 {
+		return true
+	}
+	now := time.Now().UnixNano()
+	if now-c.lastWrite < int64(d) {
+		return false
+	}
+	c.lastWrite = now
 	return true
 }
 
@@ -409,6 +429,17 @@ func (c *conn) writeLoop() {
 			c.mu.Unlock()
 			return
 		}
+		if d := c.s.cfg.WriteDelay; d > 0 && !c.closing {
+			// Wait out the window of the previous write, so that the
+			// frames arriving meanwhile go in this write too.
+			now := time.Now().UnixNano()
+			if wait := c.lastWrite + int64(d) - now; wait > 0 {
+				c.mu.Unlock()
+				time.Sleep(time.Duration(wait))
+				continue
+			}
+			c.lastWrite = now
+		}
 		batch := c.queue
 		c.queue, c.spare = c.spare, nil
 		c.pongs = 0
@@ -420,6 +451,7 @@ func (c *conn) writeLoop() {
 		c.mu.Unlock()
 
 		c.nc.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
+		c.s.m.writesWriter.Inc()
 		var n int64
 		var err error
 		if len(batch.s) == 1 {

@@ -135,3 +135,49 @@ func TestOverflowKeepsPartlyWrittenFrame(t *testing.T) {
 		t.Fatalf("last queued frame has opcode %v; want close", op)
 	}
 }
+
+// TestWriteDelayCoalesces: frames that come within --write-delay of a
+// connection's previous write go out together in one writev, in order;
+// with no window each goes out inline by itself.
+func TestWriteDelayCoalesces(t *testing.T) {
+	t.Parallel()
+	const msgs = 10
+	for _, tc := range []struct {
+		name      string
+		delay     time.Duration
+		minWrites float64
+		maxWrites float64
+	}{
+		// Two members each get every message.
+		{"no window: one inline write per frame", 0, 2 * msgs, 2 * msgs},
+		{"200ms window: the first inline, the rest in one batch", 200 * time.Millisecond, 4, 6},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := startServer(t, func(c *Config) { c.WriteDelay = tc.delay })
+			recv := dial(t, s, "/w")
+			sender := dial(t, s, "/w")
+			waitMembers(t, s, "/w", 2)
+			var burst []byte
+			for i := range msgs {
+				burst = append(burst, masked(true, 0, ws.OpText, []byte{'a' + byte(i)})...)
+			}
+			sender.write(burst) // one TCP write: all within the window
+			for _, c := range []*client{recv, sender} {
+				for i := range msgs {
+					f, err := c.readData(5 * time.Second)
+					if err != nil {
+						t.Fatalf("message %d: %v", i, err)
+					}
+					if string(f.Payload) != string(rune('a'+i)) {
+						t.Fatalf("message %d = %q; want %q", i, f.Payload, string(rune('a'+i)))
+					}
+				}
+			}
+			writes := metric(t, s, `wsbench_socket_writes_total{path="inline"}`) + metric(t, s, `wsbench_socket_writes_total{path="writer"}`)
+			if writes < tc.minWrites || writes > tc.maxWrites {
+				t.Fatalf("%v socket writes for %d deliveries; want %v to %v", writes, 2*msgs, tc.minWrites, tc.maxWrites)
+			}
+		})
+	}
+}
