@@ -82,11 +82,11 @@ func judgeGrowth(cfg Config, o *observations) suite.Result {
 	detail := fmt.Sprintf("delays %s; later half averages %v, %.1f× the first half (%v)",
 		fmtDelays(o.drops), later.Round(time.Millisecond), ratio, first.Round(time.Millisecond))
 	switch {
-	case later < hammerFloor:
+	case later < hammerFloor && slices.Max(o.drops) < 2*hammerFloor && ratio < growthRatio:
 		return suite.Result{Verdict: suite.Failed, Detail: detail, Expected: "later delays averaging at least " + hammerFloor.String(), Observed: "hammering: " + later.Round(time.Millisecond).String()}
 	case ratio >= growthRatio:
 		return suite.Result{Verdict: suite.OK, Detail: detail}
-	case deterministic(o.drops):
+	case fixedSchedule(o.drops, o.resetDelays):
 		return suite.Result{Verdict: suite.Failed, Detail: detail, Expected: fmt.Sprintf("the later half ≥ %.1f× the first half", growthRatio), Observed: "a fixed schedule without growth"}
 	}
 	return suite.Result{Verdict: suite.NonStrict, Detail: detail, Expected: fmt.Sprintf("the later half ≥ %.1f× the first half", growthRatio),
@@ -97,10 +97,11 @@ func judgeJitter(cfg Config, o *observations) suite.Result {
 	if len(o.drops) < 3 {
 		return suite.Failf("at least 3 delays", "%d: %s", len(o.drops), o.abort)
 	}
-	if deterministic(o.drops) {
-		return suite.Fail("random delays (jitter)", "each delay 1×, 2× or a constant times the one before: "+fmtDelays(o.drops))
+	detail := "delays " + fmtDelays(o.drops) + ", after the stable connection " + fmtDelays(o.resetDelays)
+	if fixedSchedule(o.drops, o.resetDelays) {
+		return suite.Fail("random delays (jitter)", "each delay 1×, 2× or a constant times the one before, and the same again after the stable connection: "+detail)
 	}
-	return suite.Result{Verdict: suite.OK, Detail: "delays " + fmtDelays(o.drops)}
+	return suite.Result{Verdict: suite.OK, Detail: detail}
 }
 
 func judgeCapped(cfg Config, o *observations) suite.Result {

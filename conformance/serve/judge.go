@@ -1,7 +1,6 @@
 package serve
 
 import (
-	"slices"
 	"strings"
 	"time"
 )
@@ -17,9 +16,9 @@ const (
 	// growthRatio: the later half of the delays must average this many
 	// times the first half for growth to count as visible.
 	growthRatio = 1.5
-	// hammerFloor: later delays averaging less than this are a storm,
-	// whatever their shape.
-	hammerFloor = 250 * time.Millisecond
+	// hammerFloor: later delays averaging less than this, none of them over
+	// twice it and not growing, are a storm whatever their shape.
+	hammerFloor = 150 * time.Millisecond
 	// sameRel and sameAbs: two delays within sameRel of each other plus
 	// sameAbs (timer and scheduling noise) count as the same.
 	sameRel = 0.10
@@ -58,24 +57,45 @@ func near(got, want float64) bool {
 	return diff <= sameRel*got+float64(sameAbs)
 }
 
-// deterministic reports whether every delay is the previous one times a
-// constant factor, 1 (a fixed interval or a reached cap), 2 (plain binary
-// exponential) or the sequence's median ratio, within noise: a schedule
-// without jitter. It needs at least three delays.
+// deterministic reports whether the delays follow a schedule without
+// jitter: each is the previous one times 1 (a fixed interval, or a reached
+// cap), 2 (binary exponential) or the sequence's first factor, within
+// noise; one step into a final plateau (the cap) may have any factor
+// between 1 and 2. It needs at least three delays.
 func deterministic(ds []time.Duration) bool {
 	if len(ds) < 3 {
 		return false
 	}
-	var ratios []float64
-	for i := 1; i < len(ds); i++ {
-		ratios = append(ratios, float64(ds[i])/max(float64(ds[i-1]), 1))
+	first := float64(ds[1]) / max(float64(ds[0]), 1)
+	// plateau: the index from which every delay equals the one before.
+	plateau := len(ds)
+	for plateau > 1 && near(float64(ds[plateau-1]), float64(ds[plateau-2])) {
+		plateau--
 	}
-	med := slices.Clone(ratios)
-	slices.Sort(med)
-	m := med[len(med)/2]
 	for i := 1; i < len(ds); i++ {
 		prev, cur := float64(ds[i-1]), float64(ds[i])
-		if !near(cur, prev) && !near(cur, 2*prev) && !near(cur, m*prev) {
+		switch {
+		case near(cur, prev), near(cur, 2*prev), near(cur, first*prev):
+		case i == plateau-1 && plateau < len(ds) && cur > prev && cur < 2*prev:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// fixedSchedule reports whether the client shows no jitter: the drops
+// follow a deterministic schedule and, when the session got that far, the
+// delays after the stable connection repeat it (each near the drop delay
+// at its position, as after a reset, or near the last one, the cap). With
+// both, a jittered client is called fixed far less often than with six
+// delays alone (TestFullJitterPasses counts).
+func fixedSchedule(drops, reset []time.Duration) bool {
+	if !deterministic(drops) {
+		return false
+	}
+	for i, d := range reset {
+		if i >= len(drops) || (!near(float64(d), float64(drops[i])) && !near(float64(d), float64(drops[len(drops)-1]))) {
 			return false
 		}
 	}

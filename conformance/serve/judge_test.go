@@ -1,0 +1,96 @@
+package serve
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+)
+
+func ms(vs ...int) []time.Duration {
+	ds := make([]time.Duration, len(vs))
+	for i, v := range vs {
+		ds[i] = time.Duration(v) * time.Millisecond
+	}
+	return ds
+}
+
+func TestDeterministic(t *testing.T) {
+	tests := []struct {
+		name string
+		ds   []time.Duration
+		want bool
+	}{
+		{"fixed 100 ms with timer noise", ms(101, 103, 118, 117, 120, 101), true},
+		{"binary exponential then cap", ms(100, 200, 400, 800, 1000, 1000), true},
+		{"factor 1.5", ms(100, 150, 225, 338, 506), true},
+		{"full jitter", ms(74, 95, 206, 347, 1278, 630), false},
+		{"equal jitter", ms(80, 150, 390, 610, 1400, 1900), false},
+		{"two delays cannot tell", ms(100, 100), false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := deterministic(tc.ds); got != tc.want {
+				t.Errorf("deterministic(%s) = %v; want %v", fmtDelays(tc.ds), got, tc.want)
+			}
+		})
+	}
+}
+
+// TestFullJitterPasses draws many full-jitter sequences (base 100 ms,
+// cap 2 s, six attempts, three after the reset) and counts how often the
+// judges would call them fixed (CR-04 FAILED), flat (CR-03 NON-STRICT) or
+// hammering (CR-03 FAILED): at most 1 in 1,000, 2 in 100 and 1 in 200
+// (measured with this seed: 1, 33 and 5 of 2,000).
+func TestFixedSchedule(t *testing.T) {
+	tests := []struct {
+		name         string
+		drops, reset []time.Duration
+		want         bool
+	}{
+		{"fixed 100 ms", ms(101, 103, 118, 117, 120, 101), ms(101, 107, 109), true},
+		{"exponential, reset", ms(100, 200, 400, 800, 1000, 1000), ms(102, 199, 405), true},
+		{"exponential, no reset (cap)", ms(100, 200, 400, 800, 1000, 1000), ms(1001, 1000, 1003), true},
+		{"exponential, reset jittered", ms(100, 200, 400, 800, 1000, 1000), ms(30, 170, 90), false},
+		{"jittered drops", ms(74, 95, 206, 347, 1278, 630), ms(30, 122, 383), false},
+		{"session stopped before the reset", ms(100, 100, 100), nil, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := fixedSchedule(tc.drops, tc.reset); got != tc.want {
+				t.Errorf("fixedSchedule(%s, %s) = %v; want %v", fmtDelays(tc.drops), fmtDelays(tc.reset), got, tc.want)
+			}
+		})
+	}
+}
+
+func TestFullJitterPasses(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(3, 4))
+	const runs = 2000
+	det, flat, hammer := 0, 0, 0
+	for range runs {
+		var ds []time.Duration
+		for n := range 6 {
+			ceil := min(2*time.Second, 100*time.Millisecond<<n)
+			ds = append(ds, time.Duration(rnd.Float64()*float64(ceil)))
+		}
+		var reset []time.Duration
+		for n := range 3 {
+			reset = append(reset, time.Duration(rnd.Float64()*float64(100*time.Millisecond<<n)))
+		}
+		if fixedSchedule(ds, reset) {
+			det++
+		}
+		_, later, ratio := growth(ds)
+		if ratio < growthRatio {
+			flat++
+		}
+		if later < hammerFloor && slices.Max(ds) < 2*hammerFloor && ratio < growthRatio {
+			hammer++
+		}
+	}
+	t.Logf("of %d full-jitter runs: %d called fixed, %d without visible growth, %d under the hammer floor", runs, det, flat, hammer)
+	if det*1000 > runs || flat*100 > runs*2 || hammer*200 > runs {
+		t.Errorf("too many false verdicts: %d deterministic, %d flat, %d hammering of %d", det, flat, hammer, runs)
+	}
+}
