@@ -21,44 +21,51 @@ const (
 	DefaultPingRate      = 2000
 	DefaultStormClients  = 5000
 	DefaultPartialConns  = 5000
+	DefaultSlowloris     = 10000
+	DefaultNewcomerP99   = 100 * time.Millisecond
 )
 
 // Config is one abuse run. Start from DefaultConfig.
 type Config struct {
-	URL           string        // ws:// URL of the server; must be loopback
-	ServerPID     int           // pid of the server process for RSS sampling; 0: unknown
-	Scenarios     []string      // names to run, in order; empty: all
-	Conns         int           // handshake-hold: TCP connections that never finish the handshake
-	SlowConns     int           // slow-readers: upgraded connections that never read
-	Window        time.Duration // how long time-boxed scenarios run (floods, churn, slow-room)
-	CleanDuration time.Duration // length of each clean probe run measured first
-	MaxRatio      float64       // probe p99 under abuse may be at most this × the clean p99 …
-	P99Floor      time.Duration // … or at most this (noise floor for sub-millisecond clean runs)
-	MaxRSS        int64         // peak server VmRSS allowed during a scenario, bytes (needs ServerPID)
-	MaxCut        int64         // the 1 GiB message must be cut before this many bytes were accepted
-	PingRate      int           // ping-flood: pings per second per connection (0: as fast as possible)
-	StormClients  int           // reconnect-storm: clients of the restarted in-process server
-	PartialConns  int           // partial-messages: connections holding an unfinished 64 KiB frame
-	Probe         ProbeConfig   // the standard probe (its own room)
-	RoomProbe     ProbeConfig   // the probe of the slow-room scenarios (slow clients join its room)
+	URL            string        // ws:// URL of the server; must be loopback
+	ServerPID      int           // pid of the server process for RSS sampling; 0: unknown
+	Scenarios      []string      // names to run, in order; empty: all
+	Conns          int           // handshake-hold: TCP connections that never finish the handshake
+	SlowConns      int           // slow-readers: upgraded connections that never read
+	Window         time.Duration // how long time-boxed scenarios run (floods, churn, slow-room)
+	CleanDuration  time.Duration // length of each clean probe run measured first
+	MaxRatio       float64       // probe p99 under abuse may be at most this × the clean p99 …
+	P99Floor       time.Duration // … or at most this (noise floor for sub-millisecond clean runs)
+	MaxRSS         int64         // peak server VmRSS allowed during a scenario, bytes (needs ServerPID)
+	MaxCut         int64         // the 1 GiB message must be cut before this many bytes were accepted
+	PingRate       int           // ping-flood: pings per second per connection (0: as fast as possible)
+	StormClients   int           // reconnect-storm: clients of the restarted in-process server
+	PartialConns   int           // partial-messages: connections holding an unfinished 64 KiB frame
+	SlowlorisConns int           // slowloris: stalled connections held and re-opened as the server closes them
+	NewcomerMaxP99 time.Duration // slowloris: the newcomers' handshake p99 must stay under this
+	HoldCommand    []string      // slowloris: argv of a process running HoldStalled ("abuse hold"); empty: in this process
+	Probe          ProbeConfig   // the standard probe (its own room)
+	RoomProbe      ProbeConfig   // the probe of the slow-room scenarios (slow clients join its room)
 }
 
 // DefaultConfig returns the configuration the command starts from.
 func DefaultConfig() Config {
 	return Config{
-		Conns:         DefaultConns,
-		SlowConns:     DefaultSlowConns,
-		Window:        DefaultWindow,
-		CleanDuration: DefaultCleanDuration,
-		MaxRatio:      DefaultMaxRatio,
-		P99Floor:      DefaultP99Floor,
-		MaxRSS:        DefaultMaxRSS,
-		MaxCut:        DefaultMaxCut,
-		PingRate:      DefaultPingRate,
-		StormClients:  DefaultStormClients,
-		PartialConns:  DefaultPartialConns,
-		Probe:         ProbeConfig{Room: "/abuse-probe", Clients: 8, Senders: 4, Rate: 100, Size: 128},
-		RoomProbe:     ProbeConfig{Room: "/abuse-room", Clients: 90, Senders: 6, Rate: 200, Size: 1024},
+		Conns:          DefaultConns,
+		SlowConns:      DefaultSlowConns,
+		Window:         DefaultWindow,
+		CleanDuration:  DefaultCleanDuration,
+		MaxRatio:       DefaultMaxRatio,
+		P99Floor:       DefaultP99Floor,
+		MaxRSS:         DefaultMaxRSS,
+		MaxCut:         DefaultMaxCut,
+		PingRate:       DefaultPingRate,
+		StormClients:   DefaultStormClients,
+		PartialConns:   DefaultPartialConns,
+		SlowlorisConns: DefaultSlowloris,
+		NewcomerMaxP99: DefaultNewcomerP99,
+		Probe:          ProbeConfig{Room: "/abuse-probe", Clients: 8, Senders: 4, Rate: 100, Size: 128},
+		RoomProbe:      ProbeConfig{Room: "/abuse-room", Clients: 90, Senders: 6, Rate: 200, Size: 1024},
 	}
 }
 
@@ -101,6 +108,12 @@ func (c Config) Validate() error {
 	}
 	if c.PartialConns < 1 || c.PartialConns > 15000 {
 		errs = append(errs, fmt.Errorf("--partial-conns %d must be between 1 and 15000", c.PartialConns))
+	}
+	if c.SlowlorisConns < 1 || c.SlowlorisConns > 15000 {
+		errs = append(errs, fmt.Errorf("--slowloris-conns %d must be between 1 and 15000 (one process may hold 20,000 descriptors)", c.SlowlorisConns))
+	}
+	if c.NewcomerMaxP99 <= 0 {
+		errs = append(errs, fmt.Errorf("--newcomer-max-p99 %v must be a positive duration such as 100ms", c.NewcomerMaxP99))
 	}
 	if c.StormClients < 1 || c.StormClients > 8000 {
 		errs = append(errs, fmt.Errorf("--storm-clients %d must be between 1 and 8000 (clients and their server share this process)", c.StormClients))

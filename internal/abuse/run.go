@@ -11,6 +11,7 @@ import (
 func scenarios() []Scenario {
 	return []Scenario{
 		{Name: "handshake-hold", Description: "TCP connections that never finish the handshake (slowloris)", Run: handshakeHold},
+		{Name: "slowloris", Description: "stalled requests held and re-opened as closed, while a newcomer joins and chats every 100 ms", Run: slowloris},
 		{Name: "slow-readers", Description: "upgraded connections that never read while broadcasts flow", Run: slowReaders},
 		{Name: "slow-1", Description: "1 member of the probe's room stops reading", RoomProbe: true, Run: slowRoom(1)},
 		{Name: "slow-10pct", Description: "10 % of the probe's room stop reading", RoomProbe: true, Run: slowRoom(10)},

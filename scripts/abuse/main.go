@@ -6,13 +6,16 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -22,7 +25,13 @@ import (
 func main() { os.Exit(run(os.Args[1:])) }
 
 func run(args []string) int {
+	if len(args) > 0 && args[0] == "hold" {
+		return hold(args[1:])
+	}
 	cfg := abuse.DefaultConfig()
+	if self, err := os.Executable(); err == nil {
+		cfg.HoldCommand = []string{self, "hold"}
+	}
 	outDir := "results"
 	fs := pflag.NewFlagSet("abuse", pflag.ContinueOnError)
 	fs.StringVar(&cfg.URL, "url", "", "ws:// URL of the server under test (loopback only)")
@@ -39,6 +48,8 @@ func run(args []string) int {
 	fs.IntVar(&cfg.PingRate, "ping-rate", cfg.PingRate, "ping-flood: pings per second per flooding connection (0: as fast as the socket takes them)")
 	fs.IntVar(&cfg.StormClients, "storm-clients", cfg.StormClients, "reconnect-storm: clients reconnecting after the restart of an in-process server")
 	fs.IntVar(&cfg.PartialConns, "partial-conns", cfg.PartialConns, "partial-messages: connections holding an unfinished 64 KiB frame")
+	fs.IntVar(&cfg.SlowlorisConns, "slowloris-conns", cfg.SlowlorisConns, "slowloris: stalled connections held, each re-opened as soon as the server closes it")
+	fs.DurationVar(&cfg.NewcomerMaxP99, "newcomer-max-p99", cfg.NewcomerMaxP99, "slowloris: fail when the newcomers' handshake p99 exceeds this")
 	fs.StringVar(&outDir, "out-dir", outDir, "directory for abuse-<date>.json and .md (empty: write none)")
 	fs.Usage = func() {
 		fmt.Fprintf(os.Stderr, "Usage: abuse --url ws://127.0.0.1:PORT/ [flags]\n\nHostile-input and fault scenarios against a chat-room server on this machine; exits 1 when one fails.\n\nFlags:\n%s\nExamples:\n  scripts/abuse.sh                       # starts our server on a free port, runs everything\n  go run ./scripts/abuse --url ws://127.0.0.1:8181/ --server-pid $(pgrep -n server)\n  go run ./scripts/abuse --url ws://127.0.0.1:8181/ --scenarios gigabyte,invalid-utf8 --out-dir ''\n", fs.FlagUsages())
@@ -78,6 +89,48 @@ func run(args []string) int {
 	if !rep.Pass {
 		return 1
 	}
+	return 0
+}
+
+// hold is the slowloris attacker in a process of its own (started by the
+// slowloris scenario): it holds --conns stalled connections, re-opening
+// each one the server closes, prints "ready N" once they are open, and
+// stops when its stdin closes, on a signal, or after --max-duration; it
+// then prints its counts as one JSON line.
+func hold(args []string) int {
+	fs := pflag.NewFlagSet("abuse hold", pflag.ContinueOnError)
+	url := fs.String("url", "", "ws:// URL of the server (loopback only)")
+	conns := fs.Int("conns", abuse.DefaultSlowloris, "stalled connections to hold (1-15000)")
+	maxDur := fs.Duration("max-duration", 2*time.Minute, "stop after this long even if stdin stays open")
+	fs.Usage = func() {
+		fmt.Fprintf(os.Stderr, "Usage: abuse hold --url ws://127.0.0.1:PORT/ [flags]\n\nThe slowloris scenario's attacker, run by it as a separate process. Holds stalled connections until stdin closes.\n\nFlags:\n%s", fs.FlagUsages())
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if *conns < 1 || *conns > 15000 || *maxDur <= 0 {
+		fmt.Fprintln(os.Stderr, "abuse hold: --conns must be 1-15000 and --max-duration positive")
+		return 2
+	}
+	t, err := abuse.NewTarget(*url)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, *maxDur)
+	defer cancel()
+	go func() {
+		io.Copy(io.Discard, os.Stdin)
+		cancel()
+	}()
+	hs := abuse.HoldStalled(ctx, t, *conns, func(held int) { fmt.Printf("ready %d\n", held) })
+	b, _ := json.Marshal(hs)
+	fmt.Printf("%s\n", b)
 	return 0
 }
 

@@ -228,6 +228,7 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
+	nc = untracked(nc) // the WebSocket path works on the socket itself
 	var pending []byte
 	if n := rw.Reader.Buffered(); n > 0 {
 		b, _ := rw.Reader.Peek(n)

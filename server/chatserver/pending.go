@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -20,6 +21,10 @@ import (
 //     attacker holding every slot thus only shortens how long each of its
 //     connections lives; a client that sends its request at once is
 //     reading its answer long before MaxPending newer arrivals push it out.
+//     Among the oldest, a connection the server has already tried to read
+//     (and found its request unfinished) goes before one whose goroutine
+//     has not run yet: on a busy CPU, accepts can run ahead of the reads,
+//     and a client whose complete request sits unread has not stalled.
 //     Only when every held connection is being served (its request read,
 //     a handler running) is the newcomer closed instead.
 //   - A new connection must have sent its request headers within
@@ -40,6 +45,7 @@ type pendingSet struct {
 // pendingConn is one held connection.
 type pendingConn struct {
 	nc     net.Conn
+	tc     *trackedConn  // nc as accepted through a trackingListener; nil otherwise
 	elem   *list.Element // in pendingSet.waiting; nil while a request is served
 	timer  *time.Timer   // the handshake deadline; nil once the first request has arrived
 	served bool          // its first request has been read
@@ -67,12 +73,13 @@ func (p *pendingSet) connState(nc net.Conn, st http.ConnState) {
 				nc.Close()
 				return
 			}
-			old := front.Value.(*pendingConn)
+			old := p.victimLocked(front)
 			p.removeLocked(old)
 			closeNC = old.nc
 			p.s.m.pendingClosed.WithLabelValues(pendingEvicted).Inc()
 		}
 		pc := &pendingConn{nc: nc}
+		pc.tc, _ = nc.(*trackedConn)
 		pc.elem = p.waiting.PushBack(pc)
 		pc.timer = time.AfterFunc(p.s.cfg.HandshakeTimeout, func() { p.expire(pc) })
 		if p.conns == nil {
@@ -130,4 +137,58 @@ func (p *pendingSet) stopWaitingLocked(pc *pendingConn) {
 func (p *pendingSet) removeLocked(pc *pendingConn) {
 	p.stopWaitingLocked(pc)
 	delete(p.conns, pc.nc)
+}
+
+// victimScan is how many of the longest-waiting connections victimLocked
+// looks at for one that has been read.
+const victimScan = 64
+
+// victimLocked picks the connection to close for a newcomer: of the
+// victimScan longest waiting, the longest waiting that the server has
+// tried to read; if none has been, the longest waiting.
+func (p *pendingSet) victimLocked(front *list.Element) *pendingConn {
+	e := front
+	for range victimScan {
+		if e == nil {
+			break
+		}
+		pc := e.Value.(*pendingConn)
+		if pc.tc == nil || pc.tc.read.Load() {
+			return pc
+		}
+		e = e.Next()
+	}
+	return front.Value.(*pendingConn)
+}
+
+// trackingListener wraps accepted connections in trackedConn.
+type trackingListener struct{ net.Listener }
+
+func (l trackingListener) Accept() (net.Conn, error) {
+	nc, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &trackedConn{Conn: nc}, nil
+}
+
+// trackedConn records that the HTTP server has tried to read from the
+// connection. upgrade unwraps it (untracked) once the connection is
+// hijacked, so the WebSocket path sees the socket itself.
+type trackedConn struct {
+	net.Conn
+	read atomic.Bool
+}
+
+func (c *trackedConn) Read(b []byte) (int, error) {
+	c.read.Store(true)
+	return c.Conn.Read(b)
+}
+
+// untracked returns the socket under a trackedConn, or nc.
+func untracked(nc net.Conn) net.Conn {
+	if tc, ok := nc.(*trackedConn); ok {
+		return tc.Conn
+	}
+	return nc
 }

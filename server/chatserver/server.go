@@ -164,7 +164,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	}
 	s.mu.Unlock()
 	go s.tick()
-	err := s.http.Serve(ln)
+	err := s.http.Serve(trackingListener{ln})
 	if errors.Is(err, http.ErrServerClosed) {
 		<-s.done
 		return nil
