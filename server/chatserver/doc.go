@@ -4,15 +4,17 @@
 // room, the sender included.
 //
 // Data path: an HTTP request arrives at Server.ServeHTTP; an upgrade request
-// is validated (handshake.go), hijacked and upgraded with gobwas/ws, and the
-// connection (conn.go) gets one reader goroutine that turns socket bytes into
-// validated messages (package frame). Each message goes to the Fanout
+// is validated (handshake.go), hijacked and upgraded with gobwas/ws, and
+// becomes a conn (conn.go) with three sides: read.go turns socket bytes into
+// validated messages (package frame) and hands each to the Fanout
 // (fanout.go), by default straight to Server.DeliverLocal, which encodes the
-// outgoing frame once and appends the same bytes to the bounded send queue of
-// every member of the room (hub.go). A writer goroutine exists only while a
-// connection's queue is non-empty, so an idle connection costs one parked
-// reader goroutine and no buffers.
+// outgoing frame once for every member of the room (hub.go); write.go sends
+// it, inline with one non-blocking write when the member is idle
+// (inline.go), else through its bounded send queue and a writer goroutine
+// that exists only while the queue is non-empty; close.go holds the close
+// sequence as two explicit states. An idle connection costs one parked
+// reader slot and no buffers.
 //
-// Lock order: hub.mu, then room.mu, then conn.mu. No lock is held while
-// writing to a socket.
+// Lock order: hub.mu, then room.mu, then conn.mu. No lock is held while a
+// write can block: the inline write, under conn.mu, never waits.
 package chatserver
