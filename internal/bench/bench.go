@@ -201,8 +201,8 @@ func (b *bench) run(ctx context.Context) error {
 		steps++
 		total += b.capEst
 	}
-	steps += c.CapMaxSteps * len(c.Servers)
-	total += time.Duration(c.CapMaxSteps*len(c.Servers)) * b.capEst
+	steps += c.CapMaxSteps * len(c.Servers) * c.CapRepeat
+	total += time.Duration(c.CapMaxSteps*len(c.Servers)*c.CapRepeat) * b.capEst
 	if c.IdleConns > 0 {
 		steps += len(c.Servers)
 		total += time.Duration(len(c.Servers)) * idleEst
@@ -226,10 +226,23 @@ func (b *bench) run(ctx context.Context) error {
 		}
 	}
 	if c.CapMaxSteps > 0 {
-		for _, s := range c.Servers {
-			if err := b.capacity(ctx, s, capLoad); err != nil {
-				return err
+		// Repeated searches alternate servers, as the matrix does, so
+		// that a noisy minute hits both alike.
+		searches := map[string][]CapacitySearch{}
+		for rep := 1; rep <= c.CapRepeat; rep++ {
+			for _, s := range c.Servers {
+				cs, err := b.capacitySearch(ctx, s, capLoad, rep)
+				if err != nil {
+					return err
+				}
+				searches[s] = append(searches[s], cs)
 			}
+		}
+		for _, s := range c.Servers {
+			cr := Capacity(s, capLoad.Clients, capLoad.Size, searches[s])
+			b.res.Capacity = append(b.res.Capacity, cr)
+			fmt.Fprintf(b.env.Stderr, "[bench] %s capacity: %s deliveries/s median of %d searches (range %s–%s), %s µs server CPU per delivery\n",
+				s, si(cr.DeliveriesPerS), len(cr.Searches), si(cr.MinDeliveriesPerS), si(cr.MaxDeliveriesPerS), us(cr.CPUUsPerDelivery))
 		}
 		if cr := capOf(b.res, Ours); c.Pprof && cr != nil {
 			l := capLoad
@@ -296,6 +309,7 @@ func (b *bench) measure(ctx context.Context, kind, s string, l Load, rel string,
 	}
 	cpuBefore, _ := ReadCPUTimes()
 	srvBefore, _ := procstat.Read(srv.Pid())
+	l.ServerPID = srv.Pid()
 	res, err := b.gen.Run(ctx, srv.URL, l, base)
 	usage, uerr := srv.Usage()
 	if cpuAfter, cerr := ReadCPUTimes(); cerr == nil && cpuBefore != nil && !b.cfg.NoPin {
@@ -324,19 +338,25 @@ func (b *bench) measure(ctx context.Context, kind, s string, l Load, rel string,
 		rec.Established = r.Connections.Established
 		rec.Overloaded = r.Generator.Overloaded
 		rec.MaxSendLagMs = r.Generator.MaxSendLagMs
+		if r.Server != nil {
+			rec.ServerUsage.CPUUsPerDelivery = r.Server.CPUUsPerDelivery
+		}
+		rec.InvalidReasons = r.InvalidReasons
 	}
 	rec.Pass, rec.Why = judge(rec, res.Report, b.cfg.SLO, rec.Why)
 	verdict := "pass"
 	if !rec.Pass {
 		verdict = "FAIL: " + rec.Why
 	}
-	b.prog.End("p50 %s p99 %s max %s ms, %s/s delivered, lost %d/%d; server peak RSS %s, CPU %.1fs; loadgen CPU %.0f%%, send lag ≤ %s ms; other load %.0f%% — %s",
+	b.prog.End("p50 %s p99 %s max %s ms, %s/s delivered, lost %d/%d; server peak RSS %s, CPU %.1fs, %s µs/delivery; loadgen CPU %.0f%%, send lag ≤ %s ms; other load %.0f%% — %s",
 		ms(rec.Latency.P50), ms(rec.Latency.P99), ms(rec.Latency.Max), si(rec.DeliveredPerS), rec.Lost, rec.Expected,
-		kib(rec.ServerUsage.PeakRSSKiB), rec.ServerUsage.CPUSeconds, 100*rec.LoadgenBusy(), ms(rec.MaxSendLagMs), 100*rec.OtherLoad(), verdict)
+		kib(rec.ServerUsage.PeakRSSKiB), rec.ServerUsage.CPUSeconds, us(rec.ServerUsage.CPUUsPerDelivery), 100*rec.LoadgenBusy(), ms(rec.MaxSendLagMs), 100*rec.OtherLoad(), verdict)
 	return rec, nil
 }
 
-// judge decides whether a run met the SLO with no loss. A generator that
+// judge decides whether a run met the SLO with no loss and was valid (an
+// invalid run measured something other than the load: see
+// report.Judge; its reasons are given). A generator that
 // fell behind its timetable does not fail a run by itself: latency counts
 // from the intended send time, so its lag is already in the p99; the
 // capacity table marks such steps instead.
@@ -349,6 +369,13 @@ func judge(rec RunRecord, r *report.Report, slo time.Duration, why string) (bool
 	case r == nil:
 		reasons = append(reasons, fmt.Sprintf("no report (loadgen exit %d)", rec.ExitCode))
 	default:
+		if !r.Valid {
+			why := "marked invalid"
+			if len(r.InvalidReasons) > 0 {
+				why = strings.Join(r.InvalidReasons, "; ")
+			}
+			reasons = append(reasons, "run invalid: "+why)
+		}
 		if r.Connections.Established < int64(rec.Clients) {
 			reasons = append(reasons, fmt.Sprintf("%d of %d clients connected", r.Connections.Established, rec.Clients))
 		}
@@ -366,6 +393,14 @@ func judge(rec RunRecord, r *report.Report, slo time.Duration, why string) (bool
 		}
 	}
 	return len(reasons) == 0, strings.Join(reasons, "; ")
+}
+
+// us renders microseconds with 3 significant digits ("–" for none).
+func us(v float64) string {
+	if v <= 0 {
+		return "–"
+	}
+	return strconv.FormatFloat(v, 'g', 3, 64)
 }
 
 func fmtRate(r float64) string { return strconv.FormatFloat(r, 'f', -1, 64) }

@@ -1,10 +1,12 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -87,18 +89,22 @@ func roundRate(r float64) float64 {
 	return v
 }
 
-// capacity runs the capacity search for server s.
-func (b *bench) capacity(ctx context.Context, s string, l Load) error {
+// capacitySearch runs search number rep (1-based) of server s's capacity.
+func (b *bench) capacitySearch(ctx context.Context, s string, l Load, rep int) (CapacitySearch, error) {
 	var recs []RunRecord
 	probe := func(ctx context.Context, step int, rate float64) (bool, error) {
 		l := l
 		l.Rate = rate
 		name := fmt.Sprintf("step%02d-c%d-r%s-s%d", step, l.Clients, fmtRate(rate), l.Size)
+		if b.cfg.CapRepeat > 1 {
+			name = fmt.Sprintf("rep%d-%s", rep, name)
+		}
 		rec, err := b.measure(ctx, "capacity", s, l, filepath.Join("capacity", s, name), b.capEst)
 		if err != nil {
 			return false, err
 		}
 		rec.Step = step
+		rec.Repeat = rep
 		recs = append(recs, rec)
 		b.res.Runs = append(b.res.Runs, rec)
 		return rec.Pass, nil
@@ -112,21 +118,42 @@ func (b *bench) capacity(ctx context.Context, s string, l Load) error {
 		b.prog.Drop(left, time.Duration(left)*b.capEst)
 	}
 	if err != nil {
-		return err
+		return CapacitySearch{}, err
 	}
-	cr := CapacityRecord{Server: s, Clients: l.Clients, Size: l.Size, BestRate: sr.Best, FailedRate: sr.Failed,
-		DeliveriesPerS: sr.Best * float64(l.Clients), Steps: sr.Steps, Limit: sr.Limit}
+	cs := CapacitySearch{Repeat: rep, BestRate: sr.Best, FailedRate: sr.Failed, DeliveriesPerS: sr.Best * float64(l.Clients), Steps: sr.Steps, Limit: sr.Limit}
 	for _, r := range recs {
 		if r.Pass && r.Rate == sr.Best {
-			cr.P99Ms = r.Latency.P99
+			cs.P99Ms = r.Latency.P99
+			cs.CPUUsPerDelivery = r.ServerUsage.CPUUsPerDelivery
 		}
 		if !r.Pass && r.Rate == sr.Failed {
-			cr.FailWhy = r.Why
-			cr.GeneratorBound = r.Overloaded || r.LoadgenBusy() > 0.9
+			cs.FailWhy = r.Why
+			cs.GeneratorBound = r.Overloaded || r.LoadgenBusy() > 0.9
 		}
 	}
-	b.res.Capacity = append(b.res.Capacity, cr)
-	fmt.Fprintf(b.env.Stderr, "[bench] %s capacity: %s deliveries/s (%d clients × %s/s) at p99 %s ms; stopped: %s\n",
-		s, si(cr.DeliveriesPerS), cr.Clients, fmtRate(cr.BestRate), ms(cr.P99Ms), cr.Limit)
-	return nil
+	fmt.Fprintf(b.env.Stderr, "[bench] %s capacity search %d/%d: %s deliveries/s (%d clients × %s/s) at p99 %s ms, %s µs CPU per delivery; stopped: %s\n",
+		s, rep, b.cfg.CapRepeat, si(cs.DeliveriesPerS), l.Clients, fmtRate(cs.BestRate), ms(cs.P99Ms), us(cs.CPUUsPerDelivery), cs.Limit)
+	return cs, nil
+}
+
+// Capacity combines the repeated searches of one server: the capacity is
+// their median, with the min and max beside it, and every other field
+// comes from that same search. Of an even count the lower middle search
+// is the median (conservative, and one real search rather than a mean of
+// two). One search on a shared machine varies by ±20 %; the range says
+// how much.
+func Capacity(server string, clients, size int, searches []CapacitySearch) CapacityRecord {
+	sorted := slices.Clone(searches)
+	slices.SortStableFunc(sorted, func(a, b CapacitySearch) int { return cmp.Compare(a.DeliveriesPerS, b.DeliveriesPerS) })
+	cr := CapacityRecord{Server: server, Clients: clients, Size: size, Searches: searches}
+	n := len(sorted)
+	if n == 0 {
+		return cr
+	}
+	mid := sorted[(n-1)/2]
+	cr.BestRate, cr.FailedRate, cr.P99Ms, cr.Steps, cr.Limit = mid.BestRate, mid.FailedRate, mid.P99Ms, mid.Steps, mid.Limit
+	cr.FailWhy, cr.GeneratorBound, cr.CPUUsPerDelivery = mid.FailWhy, mid.GeneratorBound, mid.CPUUsPerDelivery
+	cr.DeliveriesPerS = mid.DeliveriesPerS
+	cr.MinDeliveriesPerS, cr.MaxDeliveriesPerS = sorted[0].DeliveriesPerS, sorted[n-1].DeliveriesPerS
+	return cr
 }

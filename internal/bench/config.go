@@ -7,6 +7,11 @@ import (
 	"time"
 )
 
+// DefaultCapRepeat is how many capacity searches `make bench` runs per
+// server: one search varies by ±20 % on a shared machine, three give a
+// median and a range.
+const DefaultCapRepeat = 3
+
 // Server names accepted in Config.Servers.
 const (
 	Ours = "ours"
@@ -39,6 +44,10 @@ type Config struct {
 	CapTolerance float64 // 0.15 = stop when fail/pass rates are within 15 %
 	CapDuration  time.Duration
 	CapWarmup    time.Duration
+	// CapRepeat runs the whole search this many times per server
+	// (servers alternating); the capacity is the median, reported with
+	// its min and max.
+	CapRepeat int
 
 	// IdleConns idle connections are held open to measure server memory
 	// per connection; 0 skips it.
@@ -89,6 +98,7 @@ func Default() Config {
 		CapTolerance: 0.15,
 		CapDuration:  5 * time.Second,
 		CapWarmup:    time.Second,
+		CapRepeat:    DefaultCapRepeat,
 		IdleConns:    10000,
 		ServerCPU:    1,
 		LoadgenCPU:   0,
@@ -114,6 +124,7 @@ func Quick() Config {
 	c.CapTolerance = 0.3
 	c.CapDuration = 2 * time.Second
 	c.CapWarmup = 500 * time.Millisecond
+	c.CapRepeat = 2 // a range at least, within the quick budget
 	c.IdleConns = 2000
 	c.Repeat = 1
 	c.Pprof = false
@@ -167,6 +178,9 @@ func (c Config) Validate() error {
 	}
 	if c.CapMaxSteps > 0 && (c.CapClients < 1 || c.CapClients > 15000 || c.CapStartRate <= 0) {
 		bad("--cap-clients %d / --cap-start-rate %g: want 1…15000 clients and a positive rate", c.CapClients, c.CapStartRate)
+	}
+	if c.CapRepeat < 1 || c.CapRepeat > 20 {
+		bad("--cap-repeat %d: want 1…20 searches per server (3 gives a median and a range)", c.CapRepeat)
 	}
 	if c.CapTolerance <= 0 || c.CapTolerance >= 1 {
 		bad("--cap-tolerance %g: want a fraction such as 0.15", c.CapTolerance)

@@ -21,6 +21,9 @@ type Load struct {
 	Duration time.Duration
 	Warmup   time.Duration
 	Ramp     float64
+	// ServerPID, when set, is passed as --server-pid: the loadgen reports
+	// the server's CPU µs per delivery over its measured window.
+	ServerPID int
 }
 
 // ExitUsage is the loadgen's exit code for a usage error; the bench stops
@@ -63,6 +66,9 @@ func (l Load) Args(url, out, hgrm string) []string {
 	}
 	if l.Ramp > 0 {
 		a = append(a, "--ramp", strconv.FormatFloat(l.Ramp, 'f', -1, 64))
+	}
+	if l.ServerPID > 0 {
+		a = append(a, "--server-pid", strconv.Itoa(l.ServerPID))
 	}
 	return a
 }

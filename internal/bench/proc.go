@@ -223,6 +223,10 @@ type ServerUsage struct {
 	CPUSeconds    float64 `json:"cpu_s"`          // utime+stime at the end
 	MaxGoroutines int     `json:"max_goroutines"` // highest go_goroutines seen (ours only)
 	Threads       int     `json:"threads"`
+	// CPUUsPerDelivery is the server's CPU µs per delivery over the
+	// loadgen's measured window (the loadgen's report server section);
+	// 0 when unknown.
+	CPUUsPerDelivery float64 `json:"cpu_us_per_delivery,omitempty"`
 }
 
 // Usage reads the server's resources now.

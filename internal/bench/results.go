@@ -21,21 +21,23 @@ type RunRecord struct {
 	Size    int     `json:"size"`
 	// OfferedPerS is the deliveries per second the load asks for: every
 	// broadcast goes to every client of the room, the sender included.
-	OfferedPerS   float64        `json:"offered_per_s"`
-	Report        string         `json:"report,omitempty"` // path relative to the results directory
-	ExitCode      int            `json:"exit_code"`
-	Pass          bool           `json:"pass"`
-	Why           string         `json:"why,omitempty"` // why it did not pass
-	Latency       report.Summary `json:"latency_ms"`
-	DeliveredPerS float64        `json:"delivered_per_s"`
-	Expected      int64          `json:"expected"`
-	Lost          int64          `json:"lost"`
-	Established   int64          `json:"established"`
-	Overloaded    bool           `json:"generator_overloaded"`
-	ServerUsage   ServerUsage    `json:"server_usage"`
-	LoadgenCPU    float64        `json:"loadgen_cpu_s"`
-	WallSeconds   float64        `json:"wall_s"`
-	MaxSendLagMs  float64        `json:"max_send_lag_ms"`
+	OfferedPerS float64 `json:"offered_per_s"`
+	Report      string  `json:"report,omitempty"` // path relative to the results directory
+	ExitCode    int     `json:"exit_code"`
+	Pass        bool    `json:"pass"`
+	Why         string  `json:"why,omitempty"` // why it did not pass
+	// InvalidReasons are the loadgen's reasons for an invalid run.
+	InvalidReasons []string       `json:"invalid_reasons,omitempty"`
+	Latency        report.Summary `json:"latency_ms"`
+	DeliveredPerS  float64        `json:"delivered_per_s"`
+	Expected       int64          `json:"expected"`
+	Lost           int64          `json:"lost"`
+	Established    int64          `json:"established"`
+	Overloaded     bool           `json:"generator_overloaded"`
+	ServerUsage    ServerUsage    `json:"server_usage"`
+	LoadgenCPU     float64        `json:"loadgen_cpu_s"`
+	WallSeconds    float64        `json:"wall_s"`
+	MaxSendLagMs   float64        `json:"max_send_lag_ms"`
 	// OtherServerCPU and OtherLoadgenCPU are the busy seconds of the
 	// server's and the loadgen's CPUs not spent by them during the run:
 	// other processes on a shared machine (and the bench itself). Large
@@ -64,20 +66,43 @@ func (r RunRecord) LoadgenBusy() float64 {
 	return r.LoadgenCPU / r.WallSeconds
 }
 
-// CapacityRecord is the outcome of one server's capacity search.
+// CapacitySearch is one of a server's repeated capacity searches.
+type CapacitySearch struct {
+	Repeat           int     `json:"repeat"`
+	BestRate         float64 `json:"best_rate"`
+	FailedRate       float64 `json:"failed_rate"`
+	DeliveriesPerS   float64 `json:"deliveries_per_s"`
+	P99Ms            float64 `json:"p99_ms"`
+	CPUUsPerDelivery float64 `json:"cpu_us_per_delivery,omitempty"` // the server's, at the best step
+	Steps            int     `json:"steps"`
+	Limit            string  `json:"limit"`
+	FailWhy          string  `json:"fail_why,omitempty"`
+	GeneratorBound   bool    `json:"generator_bound"`
+}
+
+// CapacityRecord is the outcome of one server's capacity searches
+// (--cap-repeat of them, see Capacity): the median search's numbers, and
+// the range over all of them.
 type CapacityRecord struct {
 	Server     string  `json:"server"`
 	Clients    int     `json:"clients"`
 	Size       int     `json:"size"`
 	BestRate   float64 `json:"best_rate"`   // broadcasts/s of the highest passing step
 	FailedRate float64 `json:"failed_rate"` // lowest failing step above it (0: none)
-	// DeliveriesPerS is Clients × BestRate, the capacity.
-	DeliveriesPerS float64 `json:"deliveries_per_s"`
-	P99Ms          float64 `json:"p99_ms"` // at the best step
-	Steps          int     `json:"steps"`
-	Limit          string  `json:"limit"`
-	FailWhy        string  `json:"fail_why,omitempty"` // why the lowest failing step failed
-	GeneratorBound bool    `json:"generator_bound"`    // the failing step had a saturated or overloaded loadgen
+	// DeliveriesPerS is Clients × BestRate, the capacity: the median over
+	// the searches, whose min and max follow.
+	DeliveriesPerS    float64 `json:"deliveries_per_s"`
+	MinDeliveriesPerS float64 `json:"min_deliveries_per_s"`
+	MaxDeliveriesPerS float64 `json:"max_deliveries_per_s"`
+	// CPUUsPerDelivery is the server's CPU µs per delivery at the median
+	// search's best step.
+	CPUUsPerDelivery float64          `json:"cpu_us_per_delivery,omitempty"`
+	Searches         []CapacitySearch `json:"searches,omitempty"`
+	P99Ms            float64          `json:"p99_ms"` // at the best step
+	Steps            int              `json:"steps"`
+	Limit            string           `json:"limit"`
+	FailWhy          string           `json:"fail_why,omitempty"` // why the lowest failing step failed
+	GeneratorBound   bool             `json:"generator_bound"`    // the failing step had a saturated or overloaded loadgen
 }
 
 // Results is runs.json: everything one bench run measured.

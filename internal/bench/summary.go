@@ -2,6 +2,7 @@ package bench
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -32,8 +33,9 @@ func Summary(res Results, cfg Config, charts []Chart) string {
 
 	if len(res.Capacity) > 0 {
 		fmt.Fprintf(&b, "## Capacity at p99 < %g ms with no loss\n\n", res.SLOMs)
-		b.WriteString("| server | clients | size | capacity (deliveries/s) | broadcasts/s | p99 there (ms) | first failing rate | why it failed | steps | search stopped |\n")
-		b.WriteString("|---|---:|---:|---:|---:|---:|---:|---|---:|---|\n")
+		b.WriteString("Capacity is the median of the repeated searches (--cap-repeat), with their min–max; the other columns are the median search's. *CPU µs/delivery* is the server's CPU time over the measured window per delivery at the best step: on a shared machine it moves far less than latency or capacity.\n\n")
+		b.WriteString("| server | clients | size | capacity (deliveries/s) | min–max (searches) | broadcasts/s | p99 there (ms) | server CPU µs/delivery | first failing rate | why it failed | steps | search stopped |\n")
+		b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|\n")
 		for _, c := range res.Capacity {
 			fail, why := "–", "–"
 			if c.FailedRate > 0 {
@@ -47,8 +49,12 @@ func Summary(res Results, cfg Config, charts []Chart) string {
 			if c.BestRate == 0 {
 				capacity, rate, p99 = "< "+si(c.FailedRate*float64(c.Clients)), "–", "–"
 			}
-			fmt.Fprintf(&b, "| %s | %d | %d B | **%s** | %s | %s | %s | %s | %d | %s |\n",
-				c.Server, c.Clients, c.Size, capacity, rate, p99, fail, why, c.Steps, c.Limit)
+			spread := "–"
+			if len(c.Searches) > 1 {
+				spread = fmt.Sprintf("%s–%s (%d)", si(c.MinDeliveriesPerS), si(c.MaxDeliveriesPerS), len(c.Searches))
+			}
+			fmt.Fprintf(&b, "| %s | %d | %d B | **%s** | %s | %s | %s | %s | %s | %s | %d | %s |\n",
+				c.Server, c.Clients, c.Size, capacity, spread, rate, p99, us(c.CPUUsPerDelivery), fail, why, c.Steps, c.Limit)
 		}
 		if o, n := capOf(res, Ours), capOf(res, Node); o != nil && n != nil {
 			switch {
@@ -93,6 +99,7 @@ func Summary(res Results, cfg Config, charts []Chart) string {
 	if hasKind(res, "matrix") {
 		fmt.Fprintf(&b, "## Matrix (%s measured after %s warmup; latency in ms)\n\n", cfg.Duration, cfg.Warmup)
 		runTable(&b, res, "matrix")
+		cpuPerDelivery(&b, res)
 	}
 	if hasKind(res, "capacity") {
 		fmt.Fprintf(&b, "## Capacity search steps (%s each after %s warmup)\n\n", cfg.CapDuration, cfg.CapWarmup)
@@ -111,8 +118,8 @@ func Summary(res Results, cfg Config, charts []Chart) string {
 }
 
 func runTable(b *strings.Builder, res Results, kind string) {
-	b.WriteString("| server | clients | rate/s | size | offered/s | p50 | p99 | p99.9 | max | delivered/s | lost | server peak RSS | server CPU s | goroutines | loadgen CPU | send lag ms | other load | result |\n")
-	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
+	b.WriteString("| server | clients | rate/s | size | offered/s | p50 | p99 | p99.9 | max | delivered/s | lost | server peak RSS | server CPU s | server CPU µs/delivery | goroutines | loadgen CPU | send lag ms | other load | result |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
 	for _, r := range res.Runs {
 		if r.Kind != kind {
 			continue
@@ -126,12 +133,15 @@ func runTable(b *strings.Builder, res Results, kind string) {
 			g = fmt.Sprintf("%d", r.ServerUsage.MaxGoroutines)
 		}
 		name := r.Server
-		if r.Step > 0 {
+		switch {
+		case r.Step > 0 && r.Repeat > 0 && kind == "capacity":
+			name = fmt.Sprintf("%s #%d.%d", r.Server, r.Repeat, r.Step)
+		case r.Step > 0:
 			name = fmt.Sprintf("%s #%d", r.Server, r.Step)
 		}
-		fmt.Fprintf(b, "| %s | %d | %s | %d | %s | %s | %s | %s | %s | %s | %d | %s | %.1f | %s | %.0f%% | %s | %.0f%% | %s |\n",
+		fmt.Fprintf(b, "| %s | %d | %s | %d | %s | %s | %s | %s | %s | %s | %d | %s | %.1f | %s | %s | %.0f%% | %s | %.0f%% | %s |\n",
 			name, r.Clients, fmtRate(r.Rate), r.Size, si(r.OfferedPerS), ms(r.Latency.P50), ms(r.Latency.P99), ms(r.Latency.P999), ms(r.Latency.Max),
-			si(r.DeliveredPerS), r.Lost, kib(r.ServerUsage.PeakRSSKiB), r.ServerUsage.CPUSeconds, g, 100*r.LoadgenBusy(), ms(r.MaxSendLagMs), 100*r.OtherLoad(), result)
+			si(r.DeliveredPerS), r.Lost, kib(r.ServerUsage.PeakRSSKiB), r.ServerUsage.CPUSeconds, us(r.ServerUsage.CPUUsPerDelivery), g, 100*r.LoadgenBusy(), ms(r.MaxSendLagMs), 100*r.OtherLoad(), result)
 	}
 	b.WriteString("\n")
 }
@@ -181,4 +191,30 @@ func noisyRuns(res Results) (noisy, total int) {
 		}
 	}
 	return noisy, total
+}
+
+// cpuPerDelivery writes each server's CPU µs per delivery over the matrix
+// runs that measured it: the median and the range.
+func cpuPerDelivery(b *strings.Builder, res Results) {
+	per := map[string][]float64{}
+	var order []string
+	for _, r := range res.Runs {
+		if r.Kind != "matrix" || r.ServerUsage.CPUUsPerDelivery <= 0 {
+			continue
+		}
+		if _, ok := per[r.Server]; !ok {
+			order = append(order, r.Server)
+		}
+		per[r.Server] = append(per[r.Server], r.ServerUsage.CPUUsPerDelivery)
+	}
+	if len(order) == 0 {
+		return
+	}
+	b.WriteString("Server CPU µs per delivery over the matrix runs (median, min–max):")
+	for _, s := range order {
+		v := per[s]
+		slices.Sort(v)
+		fmt.Fprintf(b, " %s **%s** (%s–%s, %d runs);", s, us(v[(len(v)-1)/2]), us(v[0]), us(v[len(v)-1]), len(v))
+	}
+	b.WriteString("\n\n")
 }

@@ -12,6 +12,7 @@ func TestJudge(t *testing.T) {
 	t.Parallel()
 	ok := func() *report.Report {
 		return &report.Report{
+			Valid:       true,
 			Connections: report.Connections{Established: 100},
 			Messages:    report.Messages{Expected: 1000, Delivered: 1000},
 			LatencyMs:   report.Summary{P99: 10},
@@ -31,6 +32,10 @@ func TestJudge(t *testing.T) {
 		{"dropped", func(r *report.Report) *report.Report { r.Connections.Dropped = 2; return r }, "dropped"},
 		{"lagging generator still passes", func(r *report.Report) *report.Report { r.Generator.Overloaded = true; return r }, ""},
 		{"nothing measured", func(r *report.Report) *report.Report { r.Messages.Expected = 0; return r }, "nothing expected"},
+		{"invalid run fails with its reasons", func(r *report.Report) *report.Report {
+			r.Valid, r.InvalidReasons = false, []string{"20000 foreign messages outnumber 0 deliveries"}
+			return r
+		}, "run invalid: 20000 foreign"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -61,6 +66,35 @@ func TestSummaryRatios(t *testing.T) {
 			}
 			continue
 		}
+		if !strings.Contains(md, want) {
+			t.Errorf("summary lacks %q:\n%s", want, md)
+		}
+	}
+}
+
+func TestSummaryCapacityRangeAndCPU(t *testing.T) {
+	t.Parallel()
+	cr := Capacity(Ours, 1000, 64, []CapacitySearch{
+		{Repeat: 1, BestRate: 500, DeliveriesPerS: 500000, CPUUsPerDelivery: 1.3, Limit: "converged"},
+		{Repeat: 2, BestRate: 400, DeliveriesPerS: 400000, CPUUsPerDelivery: 1.4, Limit: "converged"},
+		{Repeat: 3, BestRate: 610, DeliveriesPerS: 610000, CPUUsPerDelivery: 1.2, Limit: "steps"},
+	})
+	if cr.DeliveriesPerS != 500000 || cr.MinDeliveriesPerS != 400000 || cr.MaxDeliveriesPerS != 610000 || cr.BestRate != 500 || cr.CPUUsPerDelivery != 1.3 {
+		t.Errorf("Capacity = %+v; want median 500k (search 1's numbers), range 400k–610k", cr)
+	}
+	if even := Capacity(Ours, 1000, 64, cr.Searches[:2]); even.DeliveriesPerS != 400000 || even.BestRate != 400 || even.MaxDeliveriesPerS != 500000 {
+		t.Errorf("Capacity of 2 searches = %+v; want the lower middle one, 400k, range up to 500k", even)
+	}
+	res := Results{
+		SLOMs:    50,
+		Capacity: []CapacityRecord{cr},
+		Runs: []RunRecord{
+			{Kind: "matrix", Server: Ours, Clients: 100, Rate: 10, Size: 64, Pass: true, ServerUsage: ServerUsage{CPUUsPerDelivery: 2.5}},
+			{Kind: "matrix", Server: Ours, Clients: 100, Rate: 20, Size: 64, Pass: true, ServerUsage: ServerUsage{CPUUsPerDelivery: 2.1}},
+		},
+	}
+	md := Summary(res, Default(), nil)
+	for _, want := range []string{"**500k** | 400k–610k (3) |", "| 1.3 |", "ours **2.1** (2.1–2.5, 2 runs)", "| 2.5 |"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("summary lacks %q:\n%s", want, md)
 		}

@@ -19,7 +19,11 @@ type benchFile struct {
 		Clients        int     `json:"clients"`
 		Size           int     `json:"size"`
 		DeliveriesPerS float64 `json:"deliveries_per_s"`
-		P99Ms          float64 `json:"p99_ms"`
+		// Min and max over the repeated searches (0 in older results).
+		MinDeliveriesPerS float64 `json:"min_deliveries_per_s"`
+		MaxDeliveriesPerS float64 `json:"max_deliveries_per_s"`
+		CPUUsPerDelivery  float64 `json:"cpu_us_per_delivery"`
+		P99Ms             float64 `json:"p99_ms"`
 	} `json:"capacity"`
 	Idle []struct {
 		Server     string  `json:"server"`
@@ -64,7 +68,11 @@ func WriteBench(w io.Writer, oldDir, newDir string) error {
 					fmt.Fprintln(tw, "  server\tmetric\tOLD\tNEW\tdelta")
 					wrote = true
 				}
-				fmt.Fprintf(tw, "  %s\tcapacity deliveries/s (%d clients)\t%s\t%s\t%s\n", n.Server, n.Clients, num(o.DeliveriesPerS), num(n.DeliveriesPerS), relDelta(o.DeliveriesPerS, n.DeliveriesPerS))
+				fmt.Fprintf(tw, "  %s\tcapacity deliveries/s (%d clients)\t%s\t%s\t%s\n", n.Server, n.Clients,
+					capCell(o.DeliveriesPerS, o.MinDeliveriesPerS, o.MaxDeliveriesPerS), capCell(n.DeliveriesPerS, n.MinDeliveriesPerS, n.MaxDeliveriesPerS), relDelta(o.DeliveriesPerS, n.DeliveriesPerS))
+				if o.CPUUsPerDelivery > 0 && n.CPUUsPerDelivery > 0 {
+					fmt.Fprintf(tw, "  %s\tserver CPU µs/delivery at capacity\t%s\t%s\t%s\n", n.Server, num(o.CPUUsPerDelivery), num(n.CPUUsPerDelivery), relDelta(o.CPUUsPerDelivery, n.CPUUsPerDelivery))
+				}
 			}
 		}
 	}
@@ -95,4 +103,13 @@ func relDelta(old, new float64) string {
 		return "n/a"
 	}
 	return fmt.Sprintf("%+.1f%%", 100*(new-old)/old)
+}
+
+// capCell renders a capacity: the median, and the range of the repeated
+// searches when there was one.
+func capCell(median, lo, hi float64) string {
+	if hi > lo {
+		return fmt.Sprintf("%s (%s–%s)", num(median), num(lo), num(hi))
+	}
+	return num(median)
 }

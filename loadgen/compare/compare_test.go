@@ -24,8 +24,9 @@ type synth struct {
 	p50Ms                  float64
 	deliveredPerS          float64
 	lost                   int64
-	overloaded             bool  // generator fell behind its timetable
-	foreign                int64 // messages not of the run (invalid when above deliveries)
+	overloaded             bool    // generator fell behind its timetable
+	foreign                int64   // messages not of the run (invalid when above deliveries)
+	cpuUs                  float64 // server CPU µs per delivery (0 = not measured)
 }
 
 func (s synth) report(t testing.TB) *report.Report {
@@ -61,6 +62,9 @@ func (s synth) report(t testing.TB) *report.Report {
 		Histograms:  report.Histograms{Latency: enc},
 	}
 	r.Messages.Foreign = s.foreign
+	if s.cpuUs > 0 {
+		r.Server = &report.Server{PID: 1, CPUSeconds: s.cpuUs * float64(expected) / 1e6, CPUUsPerDelivery: s.cpuUs}
+	}
 	if s.overloaded {
 		r.Generator = report.Generator{Overloaded: true, MaxSendLagMs: 250, MaxSendLagLimitMs: 10}
 	}
@@ -163,6 +167,11 @@ func TestMainExitCodes(t *testing.T) {
 	wrapped := base
 	wrapped.foreign = 1_000_000
 	writeReport(t, filepath.Join(dir, "invalid.json"), wrapped.report(t))
+	// Same latency, 50 % more server CPU per delivery.
+	lean, fat := base, base
+	lean.cpuUs, fat.cpuUs = 2, 3
+	writeReport(t, filepath.Join(dir, "lean.json"), lean.report(t))
+	writeReport(t, filepath.Join(dir, "fat.json"), fat.report(t))
 	p := func(s string) string { return filepath.Join(dir, s) }
 	for _, tc := range []struct {
 		name string
@@ -175,6 +184,9 @@ func TestMainExitCodes(t *testing.T) {
 		{"regression under a looser threshold", []string{"--max-regress", "80", p("old.json"), p("slow.json")}, ExitOK, "0 regressed"},
 		{"improvement", []string{p("slow.json"), p("old.json")}, ExitOK, "improved"},
 		{"within noise", []string{p("oldrep"), p("newrep")}, ExitOK, "within noise"},
+		{"server CPU per delivery regressed", []string{p("lean.json"), p("fat.json")}, ExitRegressed, "server CPU µs/delivery  2.000  3.000  +50.0%    REGRESSION"},
+		{"server CPU per delivery improved", []string{p("fat.json"), p("lean.json")}, ExitOK, "improved"},
+		{"CPU row only when both sides have it", []string{p("old.json"), p("fat.json")}, ExitOK, "0 regressed"},
 		{"old side overloaded", []string{p("overloaded.json"), p("old.json")}, ExitUnjudged, "OLD is OVERLOADED"},
 		{"new side overloaded", []string{p("old.json"), p("overloaded.json")}, ExitUnjudged, "not judged"},
 		{"new side invalid", []string{p("old.json"), p("invalid.json")}, ExitUnjudged, "NEW is invalid: 1000000 foreign"},

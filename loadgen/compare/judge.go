@@ -24,6 +24,9 @@ type Metric struct {
 	Latency bool // milliseconds: Options.MinDeltaMs applies
 	Loss    bool // percent of expected deliveries: Options.MaxLossIncrease applies
 	Get     func(*report.Report) float64
+	// Has, if set, says whether a report carries the metric; the row is
+	// left out unless every report of the pair does.
+	Has func(*report.Report) bool
 }
 
 // Metrics are the rows of every comparison, in print order. The maximum is
@@ -37,6 +40,11 @@ var Metrics = []Metric{
 	{Name: "max ms", Latency: true, Get: func(r *report.Report) float64 { return r.LatencyMs.Max }},
 	{Name: "delivered/s", Worse: LowerIsWorse, Checked: true, Get: func(r *report.Report) float64 { return r.Throughput.DeliveredPerS }},
 	{Name: "loss %", Checked: true, Loss: true, Get: LossPercent},
+	// The server's CPU per delivery (loadgen --server-pid, as make bench
+	// runs it): on a shared machine it moves far less than latency, so a
+	// change in it is the most trustworthy signal of a server change.
+	{Name: "server CPU µs/delivery", Checked: true, Get: func(r *report.Report) float64 { return r.Server.CPUUsPerDelivery },
+		Has: func(r *report.Report) bool { return r.Server != nil && r.Server.CPUUsPerDelivery > 0 }},
 }
 
 // LossPercent is lost deliveries as a percentage of expected ones.
@@ -158,6 +166,9 @@ func Judge(p Pair, o Options) Result {
 	}
 	res.Unjudged = append(unjudgeable("OLD", p.Old), unjudgeable("NEW", p.New)...)
 	for _, m := range Metrics {
+		if m.Has != nil && !(all(p.Old, m.Has) && all(p.New, m.Has)) {
+			continue
+		}
 		olds := make([]float64, len(p.Old))
 		for i, r := range p.Old {
 			olds[i] = m.Get(r)
@@ -247,4 +258,13 @@ func unjudgeable(side string, rs []*report.Report) []string {
 		}
 	}
 	return why
+}
+
+func all(rs []*report.Report, f func(*report.Report) bool) bool {
+	for _, r := range rs {
+		if !f(r) {
+			return false
+		}
+	}
+	return true
 }

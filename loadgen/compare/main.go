@@ -66,7 +66,7 @@ Flags:
 func Main(args []string, stdout, stderr io.Writer) int {
 	fs := pflag.NewFlagSet("loadgen compare", pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	maxRegress := fs.Float64("max-regress", 100*DefaultMaxRegress, "percent by which a checked metric (p50, p90, p99, p99.9, delivered/s) may get worse before it is a regression")
+	maxRegress := fs.Float64("max-regress", 100*DefaultMaxRegress, "percent by which a checked metric (p50, p90, p99, p99.9, delivered/s, server CPU µs/delivery when both sides have it) may get worse before it is a regression")
 	minDelta := fs.Float64("min-delta-ms", DefaultMinDeltaMs, "latency changes smaller than this (ms) are never regressions")
 	maxLoss := fs.Float64("max-loss-increase", DefaultMaxLossIncrease, "loss increase (percentage points of expected deliveries) that is a regression")
 	if err := fs.Parse(args); err != nil {

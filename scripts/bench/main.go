@@ -55,6 +55,7 @@ func run(ctx context.Context, args []string) int {
 	fs.Float64Var(&cfg.CapTolerance, "cap-tolerance", cfg.CapTolerance, "capacity: stop bisecting when failing/passing rates are this close (fraction)")
 	fs.DurationVar(&cfg.CapDuration, "cap-duration", cfg.CapDuration, "capacity: measured time per step")
 	fs.DurationVar(&cfg.CapWarmup, "cap-warmup", cfg.CapWarmup, "capacity: warmup per step")
+	fs.IntVar(&cfg.CapRepeat, "cap-repeat", cfg.CapRepeat, "capacity: searches per server (servers alternating); the capacity is their median, with min and max")
 	fs.IntVar(&cfg.IdleConns, "idle-conns", cfg.IdleConns, "idle connections for memory per connection (0 skips)")
 	fs.IntVar(&cfg.ServerCPU, "server-cpu", cfg.ServerCPU, "CPU the server is pinned to")
 	fs.IntVar(&cfg.LoadgenCPU, "loadgen-cpu", cfg.LoadgenCPU, "CPU the loadgen is pinned to")
