@@ -39,6 +39,7 @@ func Catalogue(rec *rawclient.Recorder) []suite.Case {
 	all = append(all, k.close()...)
 	all = append(all, k.protocol()...)
 	all = append(all, k.limits()...)
+	all = append(all, k.autobahn()...)
 	return all
 }
 

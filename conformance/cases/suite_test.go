@@ -20,9 +20,11 @@ import (
 func startReference(t *testing.T) (string, chatserver.Config) {
 	t.Helper()
 	cfg := chatserver.DefaultConfig()
-	cfg.PingInterval = 300 * time.Millisecond
-	cfg.PongTimeout = time.Second
-	cfg.MaxMessage = 1 << 20
+	// A 4 MiB echo (Autobahn 9.x) under -race can keep the client busy
+	// reading, not writing, for over a second: 2 s of silence is allowed.
+	cfg.PingInterval = 500 * time.Millisecond
+	cfg.PongTimeout = 2 * time.Second
+	cfg.MaxMessage = 4 << 20 // Autobahn 9.3/9.4 send 4 MiB messages
 	cfg.MaxConns = 40
 	cfg.Origins = []string{"http://good.example"}
 	cfg.HandshakeTimeout = 500 * time.Millisecond
@@ -60,12 +62,15 @@ func TestReferenceServerPasses(t *testing.T) {
 	cfg.Parallel = 8
 	cfg.Timeout = 15 * time.Second
 	entries := runSuite(t, cfg)
-	if len(entries) < 60 {
+	if len(entries) < 300 {
 		t.Fatalf("ran %d cases; want the whole catalogue", len(entries))
 	}
 	for _, e := range entries {
-		switch e.Result.Verdict {
-		case suite.Failed, suite.Skipped:
+		switch {
+		case e.Result.Verdict == suite.Skipped && strings.Contains(e.Result.Detail, "above --max-message"):
+			// Autobahn 9.1/9.2's 8 and 16 MiB messages: the scripts run
+			// them against a server started with --max-message 16 MiB.
+		case e.Result.Verdict == suite.Failed, e.Result.Verdict == suite.Skipped:
 			t.Errorf("%s", report.Line(e))
 		}
 	}

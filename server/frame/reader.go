@@ -181,7 +181,17 @@ func (r *Reader) readData(h ws.Header, v *UTF8) error {
 	for off := int64(0); off < h.Length; {
 		b := *r.buf
 		if len(b) == cap(b) {
-			grow := min(int64(max(cap(b), 4096)), h.Length-off)
+			// Double (at least 4 KiB), but not past the end of a final
+			// frame nor past the limit: a message in many small
+			// fragments then costs O(log n) copies, not one per
+			// fragment.
+			grow := int64(max(cap(b), 4096))
+			if h.Fin {
+				grow = min(grow, h.Length-off)
+			}
+			if r.max > 0 {
+				grow = min(grow, max(r.max-int64(len(b)), h.Length-off))
+			}
 			nb := make([]byte, len(b), int64(len(b))+grow)
 			copy(nb, b)
 			b = nb
