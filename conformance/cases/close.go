@@ -22,15 +22,15 @@ var (
 
 func (k *kit) close() []suite.Case {
 	return []suite.Case{
-		{ID: "CL-01", Group: "close", Ref: "RFC 6455 §5.5.1, §7.1.1", Title: "close 1000 is echoed and the server closes TCP first", Run: k.clNormal},
-		{ID: "CL-02", Group: "close", Ref: "RFC 6455 §5.5.1, §7.1.5", Title: "an empty close body is answered with a close frame", Run: k.clEmpty},
-		{ID: "CL-03", Group: "close", Ref: "RFC 6455 §5.5.1", Title: "a 1-byte close body is a protocol error (1002)", Run: k.clOneByte},
-		{ID: "CL-04", Group: "close", Ref: "RFC 6455 §5.5", Title: "a 123-byte close reason (125-byte body) is accepted", Run: k.clReason(123)},
-		{ID: "CL-05", Group: "close", Ref: "RFC 6455 §5.5", Title: "a 124-byte close reason (126-byte body) is a protocol error (1002)", Run: k.clReason(124)},
-		{ID: "CL-06", Group: "close", Ref: "RFC 6455 §5.5.1, §8.1", Title: "an invalid UTF-8 close reason gets 1007 or 1002", Run: k.clBadReason},
-		{ID: "CL-07", Group: "close", Ref: "RFC 6455 §7.4.1, §5.5.1", Title: "valid close codes (1000-1003, 1007-1011, 3000, 4999) are echoed", Run: k.clValid},
-		{ID: "CL-08", Group: "close", Ref: "RFC 6455 §7.4.1, §7.4.2", Title: "invalid close codes (0, 999, 1004-1006, 1016, 1100, 2000, 2999) get 1002", Run: k.clInvalid},
-		{ID: "CL-09", Group: "close", Ref: "RFC 6455 §5.5.1", Title: "data sent after the client's close frame is ignored", Run: k.clDataAfter},
+		{ID: "CL-01", Autobahn: "7.1.1", Group: "close", Ref: "RFC 6455 §5.5.1, §7.1.1", Title: "close 1000 is echoed and the server closes TCP first", Run: k.clNormal},
+		{ID: "CL-02", Autobahn: "7.3.1", Group: "close", Ref: "RFC 6455 §5.5.1, §7.1.5", Title: "an empty close body is answered with a close frame", Run: k.clEmpty},
+		{ID: "CL-03", Autobahn: "7.3.2", Group: "close", Ref: "RFC 6455 §5.5.1", Title: "a 1-byte close body is a protocol error (1002)", Run: k.clOneByte},
+		{ID: "CL-04", Autobahn: "7.3.5", Group: "close", Ref: "RFC 6455 §5.5", Title: "a 123-byte close reason (125-byte body) is accepted", Run: k.clReason(123)},
+		{ID: "CL-05", Autobahn: "7.3.6", Group: "close", Ref: "RFC 6455 §5.5", Title: "a 124-byte close reason (126-byte body) is a protocol error (1002)", Run: k.clReason(124)},
+		{ID: "CL-06", Autobahn: "7.5.1", Group: "close", Ref: "RFC 6455 §5.5.1, §8.1", Title: "an invalid UTF-8 close reason gets 1007 or 1002", Run: k.clBadReason},
+		{ID: "CL-07", Autobahn: "7.7.1-7.7.13", Group: "close", Ref: "RFC 6455 §7.4.1, §5.5.1", Title: "valid close codes (1000-1003, 1007-1011, 3000, 4999) are echoed", Run: k.clValid},
+		{ID: "CL-08", Autobahn: "7.9.1-7.9.9", Group: "close", Ref: "RFC 6455 §7.4.1, §7.4.2", Title: "invalid close codes (0, 999, 1004-1006, 1016, 1100, 2000, 2999) get 1002", Run: k.clInvalid},
+		{ID: "CL-09", Autobahn: "7.1.4", Group: "close", Ref: "RFC 6455 §5.5.1", Title: "data sent after the client's close frame is ignored", Run: k.clDataAfter},
 		{ID: "CL-10", Group: "close", Ref: "RFC 6455 §7.4.1", Title: "the server never sends 1005, 1006 or 1015 on the wire (every case)", Run: k.clNeverReserved, After: true},
 		{ID: "CL-11", Group: "close", Ref: "RFC 6455 §7.1.1", Title: "a peer that never answers the server's close is dropped", Run: k.clNoAnswer},
 	}

@@ -18,10 +18,10 @@ var echoSizes = []int{0, 125, 126, 127, 128, 65535, 65536}
 
 func (k *kit) messages() []suite.Case {
 	return []suite.Case{
-		{ID: "MS-01", Group: "messages", Ref: "RFC 6455 §5.2, §5.6", Title: "text echo at 0/125/126/127/128/65535/65536 bytes", Run: k.msEcho(ws.OpText)},
-		{ID: "MS-02", Group: "messages", Ref: "RFC 6455 §5.2, §5.6", Title: "binary echo at 0/125/126/127/128/65535/65536 bytes", Run: k.msEcho(ws.OpBinary)},
-		{ID: "MS-03", Group: "messages", Ref: "RFC 6455 §5.4", Title: "fragmented message (UTF-8 split across fragments) is reassembled and relayed once", Run: k.msFragmented},
-		{ID: "MS-04", Group: "messages", Ref: "RFC 6455 §5.4, §5.5.2", Title: "a ping between fragments is answered before the message ends", Run: k.msPingBetween},
+		{ID: "MS-01", Autobahn: "1.1.1-1.1.7", Group: "messages", Ref: "RFC 6455 §5.2, §5.6", Title: "text echo at 0/125/126/127/128/65535/65536 bytes", Run: k.msEcho(ws.OpText)},
+		{ID: "MS-02", Autobahn: "1.2.1-1.2.7", Group: "messages", Ref: "RFC 6455 §5.2, §5.6", Title: "binary echo at 0/125/126/127/128/65535/65536 bytes", Run: k.msEcho(ws.OpBinary)},
+		{ID: "MS-03", Autobahn: "6.2.2", Group: "messages", Ref: "RFC 6455 §5.4", Title: "fragmented message (UTF-8 split across fragments) is reassembled and relayed once", Run: k.msFragmented},
+		{ID: "MS-04", Autobahn: "5.6", Group: "messages", Ref: "RFC 6455 §5.4, §5.5.2", Title: "a ping between fragments is answered before the message ends", Run: k.msPingBetween},
 		{ID: "MS-05", Group: "messages", Ref: "RFC 6455 §5.1, §5.2", Title: "server frames are unmasked, RSV clear, minimal length encoding", Run: k.msServerFrames},
 		{ID: "MS-06", Group: "messages", Ref: "RFC 6455 §5.2", Title: "a frame written one byte per TCP write is understood", Run: k.msByteWrites},
 		{ID: "MS-07", Group: "messages", Ref: "contracts: broadcast", Title: "broadcast reaches each member of a room exactly once", Run: k.msBroadcast, Room: true},

@@ -18,10 +18,10 @@ func heartbeatBudget(env *suite.Env) time.Duration {
 
 func (k *kit) ping() []suite.Case {
 	cs := []suite.Case{
-		{ID: "PP-01", Group: "ping", Ref: "RFC 6455 §5.5.2, §5.5.3", Title: "pings of 0/10/125 bytes get a pong with identical payload", Run: k.ppSizes},
-		{ID: "PP-02", Group: "ping", Ref: "RFC 6455 §5.5", Title: "a 126-byte ping is a protocol error (1002)", Run: k.ppTooLong},
-		{ID: "PP-03", Group: "ping", Ref: "RFC 6455 §5.5.3", Title: "an unsolicited pong is ignored", Run: k.ppUnsolicited},
-		{ID: "PP-04", Group: "ping", Ref: "RFC 6455 §5.5.3", Title: "10 pings get 10 pongs in order", Run: k.ppTen},
+		{ID: "PP-01", Autobahn: "2.1-2.4", Group: "ping", Ref: "RFC 6455 §5.5.2, §5.5.3", Title: "pings of 0/10/125 bytes get a pong with identical payload", Run: k.ppSizes},
+		{ID: "PP-02", Autobahn: "2.5", Group: "ping", Ref: "RFC 6455 §5.5", Title: "a 126-byte ping is a protocol error (1002)", Run: k.ppTooLong},
+		{ID: "PP-03", Autobahn: "2.7-2.8", Group: "ping", Ref: "RFC 6455 §5.5.3", Title: "an unsolicited pong is ignored", Run: k.ppUnsolicited},
+		{ID: "PP-04", Autobahn: "2.10", Group: "ping", Ref: "RFC 6455 §5.5.3", Title: "10 pings get 10 pongs in order", Run: k.ppTen},
 		{ID: "PP-05", Group: "ping", Ref: "contracts: --ping-interval", Title: "server ping cadence matches --ping-interval (±10 %)", Run: k.ppCadence, Serial: true},
 		{ID: "PP-06", Group: "ping", Ref: "contracts: --pong-timeout", Title: "a silent peer is closed within --pong-timeout plus slack", Run: k.ppSilent},
 		{ID: "PP-07", Group: "ping", Ref: "contracts: --pong-timeout", Title: "a peer that only answers pings survives 3× --pong-timeout", Run: k.ppSurvive},

@@ -19,13 +19,13 @@ var badUTF8 = []byte("\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80")
 func (k *kit) protocol() []suite.Case {
 	return []suite.Case{
 		{ID: "PV-01", Group: "protocol", Ref: "RFC 6455 §5.1", Title: "an unmasked client frame gets 1002", Run: k.pvSimple(rawclient.Frame{Fin: true, Op: ws.OpText, Payload: []byte("unmasked")}.Append(nil))},
-		{ID: "PV-02", Group: "protocol", Ref: "RFC 6455 §5.2", Title: "RSV1, RSV2 or RSV3 set without an extension gets 1002", Run: k.pvRSV},
-		{ID: "PV-03", Group: "protocol", Ref: "RFC 6455 §5.2", Title: "reserved opcodes 3-7 and B-F get 1002", Run: k.pvOpcodes},
-		{ID: "PV-04", Group: "protocol", Ref: "RFC 6455 §5.5", Title: "a fragmented control frame (ping without FIN) gets 1002", Run: k.pvSimple(masked(false, ws.OpPing, []byte("frag")).Append(nil))},
-		{ID: "PV-05", Group: "protocol", Ref: "RFC 6455 §5.4", Title: "a continuation frame with no message started gets 1002", Run: k.pvSimple(masked(true, ws.OpContinuation, []byte("orphan")).Append(nil))},
-		{ID: "PV-06", Group: "protocol", Ref: "RFC 6455 §5.4", Title: "a new data frame inside a fragmented message gets 1002", Run: k.pvSimple(frames(masked(false, ws.OpText, []byte("first")), masked(true, ws.OpText, []byte("second"))))},
-		{ID: "PV-07", Group: "protocol", Ref: "RFC 6455 §8.1", Title: "a text message with invalid UTF-8 gets 1007", Run: k.pvUTF8},
-		{ID: "PV-08", Group: "protocol", Ref: "RFC 6455 §8.1; project policy", Title: "invalid UTF-8 in a first fragment gets 1007 without waiting for FIN", Run: k.pvUTF8Fast},
+		{ID: "PV-02", Autobahn: "3.1-3.7", Group: "protocol", Ref: "RFC 6455 §5.2", Title: "RSV1, RSV2 or RSV3 set without an extension gets 1002", Run: k.pvRSV},
+		{ID: "PV-03", Autobahn: "4.1.1-4.2.5", Group: "protocol", Ref: "RFC 6455 §5.2", Title: "reserved opcodes 3-7 and B-F get 1002", Run: k.pvOpcodes},
+		{ID: "PV-04", Autobahn: "5.1", Group: "protocol", Ref: "RFC 6455 §5.5", Title: "a fragmented control frame (ping without FIN) gets 1002", Run: k.pvSimple(masked(false, ws.OpPing, []byte("frag")).Append(nil))},
+		{ID: "PV-05", Autobahn: "5.9", Group: "protocol", Ref: "RFC 6455 §5.4", Title: "a continuation frame with no message started gets 1002", Run: k.pvSimple(masked(true, ws.OpContinuation, []byte("orphan")).Append(nil))},
+		{ID: "PV-06", Autobahn: "5.18", Group: "protocol", Ref: "RFC 6455 §5.4", Title: "a new data frame inside a fragmented message gets 1002", Run: k.pvSimple(frames(masked(false, ws.OpText, []byte("first")), masked(true, ws.OpText, []byte("second"))))},
+		{ID: "PV-07", Autobahn: "6.3.1", Group: "protocol", Ref: "RFC 6455 §8.1", Title: "a text message with invalid UTF-8 gets 1007", Run: k.pvUTF8},
+		{ID: "PV-08", Autobahn: "6.4.1", Group: "protocol", Ref: "RFC 6455 §8.1; project policy", Title: "invalid UTF-8 in a first fragment gets 1007 without waiting for FIN", Run: k.pvUTF8Fast},
 		{ID: "PV-09", Group: "protocol", Ref: "RFC 6455 §5.2", Title: "a 64-bit length with the top bit set gets 1002 or a drop", Run: k.pvLength},
 		{ID: "PV-10", Group: "protocol", Ref: "RFC 6455 §4.2.1", Title: "non-HTTP garbage gets 400 or a close", Run: k.pvGarbage},
 	}
