@@ -14,6 +14,7 @@ package relaytest
 
 import (
 	"bufio"
+	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -52,6 +53,9 @@ type Relay struct {
 	// {"from":N,"text":"<base64 of the message>"}, as chat servers that
 	// add an envelope do: the loadgen's binary header does not survive.
 	Wrap bool
+	// TLS serves wss:// with this configuration (nil = plain ws://), for
+	// the loadgen's --insecure and --ca.
+	TLS *tls.Config
 
 	ln     net.Listener
 	mu     sync.Mutex
@@ -110,6 +114,9 @@ func (r *Relay) Start() error {
 	if err != nil {
 		return err
 	}
+	if r.TLS != nil {
+		ln = tls.NewListener(ln, r.TLS)
+	}
 	r.ln = ln
 	r.conns = map[*peer]struct{}{}
 	r.held = map[uint32][]byte{}
@@ -122,7 +129,12 @@ func (r *Relay) Start() error {
 }
 
 // URL returns the relay's ws:// URL.
-func (r *Relay) URL() string { return "ws://" + r.ln.Addr().String() + "/" }
+func (r *Relay) URL() string {
+	if r.TLS != nil {
+		return "wss://" + r.ln.Addr().String() + "/"
+	}
+	return "ws://" + r.ln.Addr().String() + "/"
+}
 
 // Close stops the relay and closes every connection.
 func (r *Relay) Close() {

@@ -131,7 +131,6 @@ func (r *runner) report(started time.Time, measured time.Duration, res *Result, 
 	}
 	rep.MeasuredS = measured.Seconds()
 	rep.Server = r.serverCPU.stats(delivered + deliveredDropped)
-	r.worldReport(rep)
 
 	lat := r.stats.Latency()
 	rep.LatencyMs = report.Summarize(lat)
@@ -171,6 +170,7 @@ func (r *runner) report(started time.Time, measured time.Duration, res *Result, 
 	if r.sendErrs.Load() > 0 {
 		rep.Generator.Warnings = append(rep.Generator.Warnings, fmt.Sprintf("%d senders stopped on a write error (their remaining broadcasts were not sent)", r.sendErrs.Load()))
 	}
+	r.worldReport(rep)
 	return rep
 }
 
