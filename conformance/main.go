@@ -42,6 +42,8 @@ func run(args []string) int {
 	fs.StringVar(&cfg.Profile, "profile", cfg.Profile, "what the server does with a message: chat (relays it to every member of the room, sender included) or echo (sends it back to the sender only; multi-member cases are skipped)")
 	fs.StringVar(&cfg.JUnit, "junit", "", "write JUnit XML to this file")
 	fs.StringVar(&cfg.JSON, "json", "", "write a JSON report to this file")
+	fs.StringVar(&cfg.ReportDir, "report-dir", "", "write DIR/index.json in the Autobahn testsuite's shape, a JSON file per case with its wire log, and a self-contained DIR/index.html")
+	fs.StringVar(&cfg.Agent, "agent", "", "the server's name in --report-dir reports (default the --url host)")
 	fs.BoolVar(&cfg.List, "list", false, "print the catalogue (id, group, ref, title) and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(os.Stderr, "Usage: conformance --url ws://HOST:PORT/ [flags]\n       conformance serve [--addr 127.0.0.1:9001] [flags]   (judge a client; see conformance serve --help)\n\nFlags:\n%s\nExamples:\n"+

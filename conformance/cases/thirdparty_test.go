@@ -1,6 +1,7 @@
 package cases_test
 
 import (
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -70,6 +71,7 @@ func TestThirdPartyEchoServers(t *testing.T) {
 			cfg.Relaxed = true
 			cfg.Parallel = 8
 			cfg.Timeout = 6 * time.Second
+			cfg.ReportDir, cfg.Agent = t.TempDir(), p.name
 			var sel []suite.Case
 			for _, c := range cases.Catalogue(&rawclient.Recorder{}) {
 				if c.Group != "reconnect" { // in-process; they ignore --url
@@ -93,6 +95,39 @@ func TestThirdPartyEchoServers(t *testing.T) {
 			if !slices.Equal(failed, p.failed) {
 				t.Errorf("FAILED cases against %s = %v; want exactly %v", p.name, failed, p.failed)
 			}
+			checkAutobahnReport(t, cfg.ReportDir, p.name, entries)
 		})
+	}
+}
+
+// checkAutobahnReport: --report-dir wrote an index.json with every case
+// under the agent, each with the behaviour the run printed, and a report
+// file holding the case's wire log.
+func checkAutobahnReport(t *testing.T, dir, agent string, entries []report.Entry) {
+	t.Helper()
+	f, err := os.Open(filepath.Join(dir, "index.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	idx, err := report.ReadAutobahnIndex(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(idx[agent]) != len(entries) {
+		t.Fatalf("index.json has %d cases for %s; want %d", len(idx[agent]), agent, len(entries))
+	}
+	for i, key := range report.AutobahnKeys(entries) {
+		c := idx[agent][key]
+		v := entries[i].Result.Verdict
+		if v != suite.Skipped && c.Behavior != v.String() {
+			t.Errorf("index.json %s: behavior %q; want %q", key, c.Behavior, v)
+		}
+		if v == suite.Failed {
+			b, err := os.ReadFile(filepath.Join(dir, c.ReportFile))
+			if err != nil || !strings.Contains(string(b), "upgrade request") {
+				t.Errorf("%s: report file %s lacks the wire log: %v", key, c.ReportFile, err)
+			}
+		}
 	}
 }

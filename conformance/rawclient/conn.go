@@ -152,6 +152,9 @@ type Conn struct {
 	EmptyClose bool
 
 	wmu sync.Mutex // one writer at a time: WriteWhile's goroutine and pongs
+
+	wire     *Wire  // the case's wire log (nil: none)
+	wireName string // this connection in the log: its local port
 }
 
 // DialTCP opens the transport for u (TLS for wss).
@@ -179,7 +182,14 @@ func Handshake(ctx context.Context, u *url.URL, raw []byte) (*Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", u.Host, err)
 	}
-	c := &Conn{NC: nc, BR: bufio.NewReaderSize(nc, 64<<10), AutoPong: true}
+	c := &Conn{NC: nc, BR: bufio.NewReaderSize(nc, 64<<10), AutoPong: true, wire: wireFrom(ctx)}
+	if c.wire != nil {
+		if a, ok := nc.LocalAddr().(*net.TCPAddr); ok {
+			c.wireName = fmt.Sprintf(":%d", a.Port)
+		}
+		line, _, _ := strings.Cut(string(raw), "\r\n")
+		c.wire.logf(c.wireName+" →", "%s (%d-byte upgrade request)", line, len(raw))
+	}
 	if dl, ok := ctx.Deadline(); ok {
 		_ = nc.SetDeadline(dl)
 	} else {
@@ -194,6 +204,7 @@ func Handshake(ctx context.Context, u *url.URL, raw []byte) (*Conn, error) {
 		nc.Close()
 		return nil, fmt.Errorf("read response: %w", err)
 	}
+	c.wire.logf(c.wireName+" ←", "HTTP %s", resp.Status)
 	if resp.StatusCode != http.StatusSwitchingProtocols {
 		// Bounded read of the body so the caller can show it.
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
@@ -233,6 +244,10 @@ func (c *Conn) WriteRaw(b []byte) error {
 	defer c.wmu.Unlock()
 	_ = c.NC.SetWriteDeadline(time.Now().Add(writeTimeout(len(b))))
 	_, err := c.NC.Write(b)
+	c.wire.sent(c.wireName, b)
+	if err != nil {
+		c.wire.logf(c.wireName+" →", "write failed: %v", err)
+	}
 	return err
 }
 
@@ -283,8 +298,12 @@ func (c *Conn) Next(timeout time.Duration) (Frame, error) {
 	_ = c.NC.SetReadDeadline(time.Now().Add(timeout))
 	f, err := ReadFrame(c.BR)
 	if err != nil {
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			c.wire.logf(c.wireName+" ←", "read ended: %v", err)
+		}
 		return f, err
 	}
+	c.wire.received(c.wireName, f)
 	if f.Op == ws.OpClose {
 		c.EmptyClose = len(f.Payload) == 0
 		var code uint16

@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/wsbench/wsbench/conformance/rawclient"
 	"github.com/wsbench/wsbench/conformance/report"
 	"github.com/wsbench/wsbench/conformance/suite"
 )
@@ -43,6 +44,8 @@ type Config struct {
 	Profile         string // suite.ProfileChat (default) or suite.ProfileEcho
 	JUnit           string
 	JSON            string
+	ReportDir       string // Autobahn-shaped index.json, a file per case, index.html
+	Agent           string // the server's name in ReportDir's reports; default the URL's host
 	List            bool
 }
 
@@ -95,6 +98,17 @@ func (c Config) Validate() error {
 	return nil
 }
 
+// agent is the server's name in the Autobahn-shaped reports.
+func (c Config) agent() string {
+	if c.Agent != "" {
+		return c.Agent
+	}
+	if u, err := url.Parse(c.URL); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return "server"
+}
+
 // Env builds the environment cases see.
 func (c Config) Env(logf func(string, ...any)) (*suite.Env, error) {
 	u, err := url.Parse(c.URL)
@@ -112,7 +126,7 @@ func (c Config) Env(logf func(string, ...any)) (*suite.Env, error) {
 		URL: u, PingInterval: c.PingInterval, PongTimeout: c.PongTimeout,
 		MaxMessage: c.MaxMessage, Origin: c.ForbiddenOrigin, Browser: c.Browser,
 		Relaxed: c.Relaxed, MaxConns: c.MaxConns, CaseTimeout: c.Timeout, Logf: logf,
-		Profile: profile,
+		Profile: profile, Wire: c.ReportDir != "",
 	}, nil
 }
 
@@ -217,6 +231,11 @@ func runOne(ctx context.Context, env *suite.Env, c suite.Case) suite.Result {
 	}
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	var wire *rawclient.Wire
+	if env.Wire {
+		wire = rawclient.NewWire()
+		cctx = rawclient.WithWire(cctx, wire)
+	}
 	start := time.Now()
 	ch := make(chan suite.Result, 1)
 	go func() {
@@ -241,6 +260,7 @@ func runOne(ctx context.Context, env *suite.Env, c suite.Case) suite.Result {
 		r.Expected = strings.TrimSpace(r.Expected + " (" + c.Ref + ")")
 	}
 	r.Elapsed = time.Since(start)
+	r.Wire, r.RemoteClose = wire.Lines(), wire.CloseCode()
 	return r
 }
 
@@ -269,6 +289,11 @@ func Run(ctx context.Context, cfg Config, cases []suite.Case, out io.Writer, log
 	if cfg.JUnit != "" {
 		if err := writeFile(cfg.JUnit, func(w io.Writer) error { return report.WriteJUnit(w, "wsbench conformance", entries) }); err != nil {
 			return entries, err
+		}
+	}
+	if cfg.ReportDir != "" {
+		if err := report.WriteAutobahn(cfg.ReportDir, cfg.agent(), cfg.URL, started, entries); err != nil {
+			return entries, fmt.Errorf("--report-dir: %w", err)
 		}
 	}
 	if cfg.JSON != "" {

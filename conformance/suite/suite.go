@@ -46,6 +46,11 @@ type Result struct {
 	Expected string // for Failed and NonStrict: what the reference requires
 	Observed string // for Failed and NonStrict: what the server did
 	Elapsed  time.Duration
+	// Wire is the case's wire log (frames sent and received, with
+	// timing) and RemoteClose the code of the last close frame the server
+	// sent (1005 empty, 0 none); both filled by the runner when Env.Wire.
+	Wire        []string
+	RemoteClose int
 }
 
 // Env is what every case may use. It is read-only while cases run, so cases
@@ -61,6 +66,7 @@ type Env struct {
 	MaxConns     int           // server's connection limit; 0 = unknown
 	CaseTimeout  time.Duration // bound of one case; cases size their waits by it
 	Profile      string        // ProfileChat or ProfileEcho: what the server does with a message
+	Wire         bool          // record each case's wire log (for --report-dir)
 	Logf         func(format string, args ...any)
 }
 
