@@ -165,7 +165,7 @@ func Judge(p Pair, o Options) Result {
 		return res
 	}
 	res.Unjudged = append(unjudgeable("OLD", p.Old), unjudgeable("NEW", p.New)...)
-	for _, m := range Metrics {
+	for _, m := range append(Metrics[:len(Metrics):len(Metrics)], roomMetrics(p)...) {
 		if m.Has != nil && !(all(p.Old, m.Has) && all(p.New, m.Has)) {
 			continue
 		}

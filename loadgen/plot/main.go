@@ -19,6 +19,7 @@ type Config struct {
 	Out     string   // image path; the extension picks the format
 	Title   string
 	LogY    bool
+	Rooms   bool // also one curve per room of --rooms reports
 }
 
 // Validate checks c.
@@ -62,6 +63,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	fs.StringVarP(&c.Out, "out", "o", "", "image file to write (.png, .svg, .pdf)")
 	fs.StringArrayVar(&c.Labels, "label", nil, "legend label, once per report in order (default: the file name)")
 	fs.StringVar(&c.Title, "title", "delivery latency by percentile", "chart title")
+	fs.BoolVar(&c.Rooms, "rooms", false, "also draw one curve per room of reports made with loadgen --rooms (labelled 'NAME room K')")
 	fs.BoolVar(&c.LogY, "log-y", false, "logarithmic latency axis (for curves that differ by orders of magnitude)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
@@ -120,6 +122,16 @@ func Run(c Config, warn func(format string, a ...any)) error {
 			warn("%s: no latency samples; listed in the legend without a curve", path)
 		}
 		series = append(series, Series{Label: label, Hist: h})
+		if c.Rooms {
+			rooms, err := roomSeries(label, r)
+			if err != nil {
+				return fmt.Errorf("%s: %w", path, err)
+			}
+			if len(rooms) == 0 {
+				warn("%s: --rooms, but the report has no per-room rows (made without loadgen --rooms)", path)
+			}
+			series = append(series, rooms...)
+		}
 	}
 	p, err := Percentiles(c.Title, series, c.LogY)
 	if err != nil {

@@ -110,6 +110,14 @@ func Merge(rs []*Report) (*Report, error) {
 		m.Duplicated += r.Messages.Duplicated
 		m.Reordered += r.Messages.Reordered
 		m.Foreign += r.Messages.Foreign
+		m.Unexpected += r.Messages.Unexpected
+		m.Ignored += r.Messages.Ignored
+		if z := r.Compression; z != nil {
+			if out.Compression == nil {
+				out.Compression = &Compression{Offered: z.Offered, Params: z.Params}
+			}
+			out.Compression.Negotiated += z.Negotiated
+		}
 		m.DeliveredDropped += r.Messages.DeliveredDropped
 		m.ExpectedAll += r.Messages.ExpectedAll
 		m.LostAll += r.Messages.LostAll
@@ -156,6 +164,15 @@ func Merge(rs []*Report) (*Report, error) {
 		out.Histograms.SendLag = ""
 	}
 	out.Recompute(lat, con, fan)
+	rooms, err := MergeRooms(rs)
+	if err != nil {
+		return nil, err
+	}
+	out.Rooms = rooms
+	if len(rooms) > 0 {
+		out.Config.Rooms = len(rooms)
+	}
+	out.Config.Payload, out.Config.Template, out.Config.Expect = first.Config.Payload, first.Config.Template, first.Config.Expect
 	out.Judge()
 	return out, nil
 }
