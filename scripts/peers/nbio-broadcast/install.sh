@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Builds the nbio-broadcast peer server into bin/nbio-broadcast. Its modules come from the Go
+# module proxy on first use (go.sum pins them); a rerun is instant (build cache).
+set -euo pipefail
+cd "$(dirname "$0")"
+go build -trimpath -o bin/nbio-broadcast .
