@@ -61,9 +61,10 @@ func (p *ChatPage) Leave() error {
 	return p.tab.do(5*time.Second, chromedp.Click(chromedp.ID("leave")))
 }
 
-// Debug returns the page's window.chatDebug events as JSON, for logs.
+// Debug returns the page's reconnect delays, connection count and last
+// events (window.chatDebug) as JSON, for logs.
 func (p *ChatPage) Debug() string {
-	s, _ := eval[string](p.tab, "JSON.stringify({delays: chatDebug.reconnectDelays, connects: chatDebug.connects})")
+	s, _ := eval[string](p.tab, "JSON.stringify({delays: chatDebug.reconnectDelays, connects: chatDebug.connects, events: chatDebug.events.slice(-8)})")
 	return s
 }
 

@@ -1,4 +1,4 @@
-package browser_test
+package browser
 
 import (
 	"bytes"
@@ -8,22 +8,47 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wsbench/wsbench/conformance/browser"
 	"github.com/wsbench/wsbench/conformance/report"
 	"github.com/wsbench/wsbench/conformance/serve"
 	"github.com/wsbench/wsbench/conformance/suite"
-	"github.com/wsbench/wsbench/internal/testenv"
 )
 
 // TestChatPageAgainstServe opens the chat page that conformance serve
 // shows at its session URL in headless Chromium, with short timings given
-// as the page's query parameters, clicks #leave when the session reaches
-// its last connection, and requires every behaviour case to pass (CR-11,
-// which needs a client that stays, is skipped).
+// as the page's query parameters and seeded jitter, and requires every
+// behaviour case to pass: once clicking #leave when the session reaches
+// its last connection (CR-10 runs, CR-11 is skipped), once staying (the
+// suite closes with 4000: CR-11 runs, CR-10 is skipped).
 func TestChatPageAgainstServe(t *testing.T) {
+	requireChromium(t)
 	if testing.Short() {
-		t.Skip("about 25 s in a browser; not in -short")
+		t.Skip("about 20 s in a browser; not in -short")
 	}
+	defer Close()
+	for _, leave := range []bool{true, false} {
+		name := map[bool]string{true: "leaves", false: "stays"}[leave]
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			entries, out := chatPageSession(t, leave)
+			skipped := map[bool]string{true: "CR-11", false: "CR-10"}[leave]
+			if len(entries) != 11 {
+				t.Errorf("%d cases; want 11\n%s", len(entries), out)
+			}
+			for _, e := range entries {
+				want := suite.OK
+				if e.Case.ID == skipped {
+					want = suite.Skipped
+				}
+				if e.Result.Verdict != want {
+					t.Errorf("%s; want %v", report.Line(e), want)
+				}
+			}
+		})
+	}
+}
+
+// chatPageSession runs one serve session with the chat page as the client.
+func chatPageSession(t *testing.T, leave bool) ([]report.Entry, string) {
 	cfg := serve.DefaultConfig()
 	cfg.Addr = "127.0.0.1:0"
 	cfg.Timeout = 2 * time.Minute
@@ -34,11 +59,10 @@ func TestChatPageAgainstServe(t *testing.T) {
 	cfg.HeartbeatBound = 4 * time.Second
 	cfg.Stable = 1500 * time.Millisecond
 	cfg.CloseWait = 2 * time.Second
-	cfg.Quiet = time.Second
+	cfg.Quiet = 2 * time.Second
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	defer browser.Close()
 	urls := make(chan string, 1)
 	last := make(chan struct{})
 	var once sync.Once
@@ -60,18 +84,21 @@ func TestChatPageAgainstServe(t *testing.T) {
 		case <-ctx.Done():
 			return
 		}
-		p, err := browser.OpenChatPage(ctx, u, 42)
+		p, err := OpenChatPage(ctx, u, 42)
 		if err != nil {
-			testenv.Require(t, "chromium for the chat page", err)
+			t.Errorf("open the chat page: %v", err)
 			return
 		}
 		defer p.Close()
 		select {
 		case <-last:
-			time.Sleep(300 * time.Millisecond) // the page has shown the last message
-			if err := p.Leave(); err != nil {
-				t.Errorf("click #leave: %v", err)
+			if leave {
+				time.Sleep(300 * time.Millisecond) // as a person would, a moment later
+				if err := p.Leave(); err != nil {
+					t.Errorf("click #leave: %v", err)
+				}
 			}
+			time.Sleep(cfg.CloseWait + time.Second)
 			t.Logf("page: %s", p.Debug())
 		case <-ctx.Done():
 		}
@@ -85,13 +112,5 @@ func TestChatPageAgainstServe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, e := range entries {
-		want := suite.OK
-		if e.Case.ID == "CR-11" {
-			want = suite.Skipped
-		}
-		if e.Result.Verdict != want {
-			t.Errorf("%s; want %v", report.Line(e), want)
-		}
-	}
+	return entries, out.String()
 }

@@ -83,15 +83,25 @@ type liveEvent struct {
 type live struct {
 	nc     net.Conn
 	wmu    sync.Mutex
+	closed bool // a close frame went out: nothing more may (under wmu)
 	frozen atomic.Bool
 	ev     chan liveEvent
 	pongs  chan []byte
 	data   atomic.Int64 // data frames received
 }
 
+// errClosing: the suite already sent its close frame on this connection.
+var errClosing = errors.New("close frame already sent")
+
+// write sends one frame; after a close frame nothing more goes out
+// (RFC 6455 §5.5.1), so a close answering the client's is never doubled.
 func (l *live) write(op ws.OpCode, fin bool, p []byte) error {
 	l.wmu.Lock()
 	defer l.wmu.Unlock()
+	if l.closed {
+		return errClosing
+	}
+	l.closed = op == ws.OpClose
 	_ = l.nc.SetWriteDeadline(time.Now().Add(2 * time.Second))
 	return ws.WriteFrame(l.nc, ws.NewFrame(op, fin, p))
 }

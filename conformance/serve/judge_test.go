@@ -94,3 +94,30 @@ func TestFullJitterPasses(t *testing.T) {
 		t.Errorf("too many false verdicts: %d deterministic, %d flat, %d hammering of %d", det, flat, hammer, runs)
 	}
 }
+
+// TestResetJudgeSimulated runs judgeReset on simulated full-jitter
+// clients that do reset after the stable connection: it must (almost)
+// never call them FAILED. It logs how often they are OK.
+func TestResetJudgeSimulated(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(5, 6))
+	cfg := DefaultConfig()
+	for _, c := range []struct{ base, cap time.Duration }{{100 * time.Millisecond, 1600 * time.Millisecond}, {500 * time.Millisecond, 4 * time.Second}, {500 * time.Millisecond, 30 * time.Second}} {
+		counts := map[string]int{}
+		const runs = 4000
+		for range runs {
+			draw := func(n int) time.Duration { return time.Duration(rnd.Float64() * float64(min(c.cap, c.base<<n))) }
+			o := &observations{}
+			for n := range 6 {
+				o.drops = append(o.drops, draw(n))
+			}
+			for n := range resetAttempts {
+				o.resetDelays = append(o.resetDelays, draw(n))
+			}
+			counts[judgeReset(cfg, o).Verdict.String()]++
+		}
+		t.Logf("base %v cap %v: %v of %d", c.base, c.cap, counts, runs)
+		if counts["FAILED"]*200 > runs {
+			t.Errorf("base %v cap %v: %d of %d resetting clients FAILED", c.base, c.cap, counts["FAILED"], runs)
+		}
+	}
+}

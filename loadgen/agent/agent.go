@@ -294,7 +294,7 @@ func SpecConfig(spec procs.Spec) run.Config {
 	cfg := run.Config{
 		URL: spec.URL, Clients: spec.Clients, Senders: max(spec.Senders, 0), Rate: spec.Rate, Size: spec.Size,
 		Duration: spec.Duration, Warmup: spec.Warmup, Drain: spec.Drain, Ramp: spec.Ramp,
-		ConnectTimeout: spec.ConnectTimeout, MaxSendLag: spec.MaxSendLag,
+		ConnectTimeout: spec.ConnectTimeout, MaxSendLag: spec.MaxSendLag, UserClock: spec.UserClock,
 		RunID: spec.RunID, SenderBase: spec.SenderBase, ClientBase: spec.ClientBase, TotalSenders: spec.TotalSenders,
 	}
 	for _, s := range spec.SourceIPs {

@@ -153,7 +153,7 @@ func (c *Controller) Run(ctx context.Context, cfg run.Config) (*Outcome, error) 
 		spec := procs.Spec{
 			URL: cfg.URL, Clients: clients[i], Senders: sends[i], Rate: cfg.Rate, Size: cfg.Size,
 			Duration: cfg.Duration, Warmup: cfg.Warmup, Drain: cfg.Drain, Ramp: cfg.Ramp / float64(len(hellos)),
-			ConnectTimeout: cfg.ConnectTimeout, MaxSendLag: cfg.MaxSendLag,
+			ConnectTimeout: cfg.ConnectTimeout, MaxSendLag: cfg.MaxSendLag, UserClock: cfg.UserClock,
 			RunID: runID, SenderBase: sb, ClientBase: cb, TotalSenders: senders, Progress: i == 0,
 		}
 		if sends[i] == 0 {

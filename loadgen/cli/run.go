@@ -91,6 +91,7 @@ func newRunFlags() (*pflag.FlagSet, *runFlags) {
 	f.maxFail = Loss{Fraction: report.DefaultMaxConnectFail, Given: true}
 	fs.Var(&f.maxDrops, "max-drops", "the run is invalid (exit 4) when more than this share of established connections is dropped by the server before the close phase")
 	fs.Var(&f.maxFail, "max-connect-fail", "the run is invalid (exit 4) when more than this share of connection attempts fails")
+	fs.Bool("rx-timestamps", true, "time receipts by the kernel's receive stamps (SO_TIMESTAMPING, Linux, not TLS) instead of when the generator read the message; off: user-space clock")
 	fs.IntVar(&c.ServerPID, "server-pid", 0, "process id of the server on this machine: report its CPU µs per delivery over the measured window (Linux /proc)")
 	f.agents = agent.AddFlags(fs)
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "no progress lines on stderr (warnings are still printed)")
@@ -116,6 +117,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg := f.cfg
 	cfg.SourceIPs = f.sources
 	cfg.MaxDrops, cfg.MaxConnectFail = f.maxDrops.Fraction, f.maxFail.Fraction
+	if rx, _ := fs.GetBool("rx-timestamps"); !rx {
+		cfg.UserClock = true
+	}
 	f.thresholds.MaxLoss, f.thresholds.LossSet = f.loss.Fraction, f.loss.Given
 	cfg.Log = stderr // warnings even with --quiet
 	if !f.quiet {

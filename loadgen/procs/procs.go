@@ -54,6 +54,7 @@ type Spec struct {
 	Ramp           float64       `json:"ramp"`
 	ConnectTimeout time.Duration `json:"connect_timeout"`
 	MaxSendLag     time.Duration `json:"max_send_lag"`
+	UserClock      bool          `json:"user_clock,omitempty"`
 	SourceIPs      []string      `json:"source_ips,omitempty"`
 	RunID          uint64        `json:"run_id"`
 	SenderBase     int           `json:"sender_base"`
@@ -130,7 +131,7 @@ func Run(ctx context.Context, cfg run.Config, procs int, command func() *exec.Cm
 		spec := Spec{
 			URL: cfg.URL, Clients: clients[i], Senders: sends[i], Rate: cfg.Rate, Size: cfg.Size,
 			Duration: cfg.Duration, Warmup: cfg.Warmup, Drain: cfg.Drain, Ramp: cfg.Ramp / float64(procs),
-			ConnectTimeout: cfg.ConnectTimeout, MaxSendLag: cfg.MaxSendLag,
+			ConnectTimeout: cfg.ConnectTimeout, MaxSendLag: cfg.MaxSendLag, UserClock: cfg.UserClock,
 			RunID: runID, SenderBase: sb, ClientBase: cb, TotalSenders: senders, Ticks: ticks != nil,
 		}
 		if sends[i] == 0 {

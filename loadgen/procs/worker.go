@@ -37,7 +37,7 @@ func WorkerMain(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer) 
 	cfg := run.Config{
 		URL: spec.URL, Clients: spec.Clients, Senders: max(spec.Senders, 0), Rate: spec.Rate, Size: spec.Size,
 		Duration: spec.Duration, Warmup: spec.Warmup, Drain: spec.Drain, Ramp: spec.Ramp,
-		ConnectTimeout: spec.ConnectTimeout, MaxSendLag: spec.MaxSendLag, SourceIPs: parseIPs(spec.SourceIPs),
+		ConnectTimeout: spec.ConnectTimeout, MaxSendLag: spec.MaxSendLag, UserClock: spec.UserClock, SourceIPs: parseIPs(spec.SourceIPs),
 		RunID: spec.RunID, SenderBase: spec.SenderBase, ClientBase: spec.ClientBase, TotalSenders: spec.TotalSenders,
 	}
 	if spec.Senders < 0 {

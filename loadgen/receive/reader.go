@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"regexp"
-	"time"
 
 	"github.com/gobwas/ws"
 	"github.com/wsbench/wsbench/loadgen/client"
@@ -42,6 +41,9 @@ type Options struct {
 	// Window.Rooms); Self is its global sender id, -1 if it sends nothing.
 	Room int
 	Self int
+	// RxTimestamps: take receipt times from the kernel's receive stamps
+	// (client.EnableRxTimestamps) where the socket has them.
+	RxTimestamps bool
 }
 
 // Reader reads one connection. Its counters may be read after Run returned.
@@ -67,6 +69,13 @@ type Reader struct {
 	CloseCode ws.StatusCode
 
 	joined chan struct{} // closed once Await matched; nil = no Await
+
+	// rx is the socket's kernel receive stamps (Options.RxTimestamps);
+	// nil when off or unsupported (RxErr says why). RxStamped counts
+	// messages timed by a kernel stamp.
+	rx        *client.RxStamps
+	RxErr     error
+	RxStamped int64
 
 	hdr  [ws.MaxHeaderSize - 2]byte
 	ctrl [125]byte
@@ -103,6 +112,9 @@ func NewReaderWith(conn *client.Conn, stats *Stats, id int, opt Options) *Reader
 		opt.ScanBytes = DefaultScanBytes
 	}
 	r := &Reader{conn: conn, stats: stats, sh: stats.shard(id), opt: opt}
+	if opt.RxTimestamps {
+		r.enableRx()
+	}
 	if opt.Text || opt.Ignore != nil || opt.Await != nil {
 		r.scan = make([]byte, opt.ScanBytes)
 	}
@@ -256,7 +268,7 @@ func (r *Reader) control(op ws.OpCode, p []byte) error {
 
 // message handles one complete data message whose first bytes are b.
 func (r *Reader) message(b []byte) {
-	now := time.Now().UnixNano()
+	now := r.now()
 	awaited := false
 	if r.joined != nil && r.opt.Await.Match(b) {
 		awaited = true

@@ -65,6 +65,7 @@ type Relay struct {
 	wg     sync.WaitGroup
 	closed chan struct{}
 	n      int // connections accepted so far; guarded by mu
+	fan    fanouts
 }
 
 // Conns returns the number of clients connected and not kicked.
@@ -296,11 +297,13 @@ func (r *Relay) broadcast(frames [][]byte) {
 		peers = append(peers, p)
 	}
 	r.mu.Unlock()
+	start := time.Now()
 	for _, p := range peers {
 		for _, f := range frames {
 			p.write(f)
 		}
 	}
+	r.fan.record(time.Since(start))
 }
 
 func (p *peer) write(frame []byte) {

@@ -131,6 +131,13 @@ func Merge(rs []*Report) (*Report, error) {
 		g.MaxSendLagLimitMs = math.Max(g.MaxSendLagLimitMs, r.Generator.MaxSendLagLimitMs)
 		g.SendErrors += r.Generator.SendErrors
 		g.CPUSeconds += r.Generator.CPUSeconds
+		g.KernelStamped += r.Generator.KernelStamped
+		switch {
+		case i == 0:
+			g.Clock = r.Generator.Clock
+		case g.Clock != r.Generator.Clock:
+			g.Clock = "mixed"
+		}
 		g.FDLimit = max(g.FDLimit, r.Generator.FDLimit)
 		g.GoMaxProcs = max(g.GoMaxProcs, r.Generator.GoMaxProcs)
 		rssWeighted += r.Generator.RSSPerClientKB * float64(r.Connections.Established)

@@ -160,11 +160,17 @@ type Generator struct {
 	// RSSPerClientKB is the resident memory the ramp added per established
 	// connection (RSS after − before, over established), in KiB; a run
 	// with --procs reports the mean over its processes.
-	RSSPerClientKB float64  `json:"rss_per_client_kb"`
-	FDLimit        uint64   `json:"fd_limit"`   // RLIMIT_NOFILE after raising it (per process)
-	GoMaxProcs     int      `json:"gomaxprocs"` // per process
-	CPUSeconds     float64  `json:"cpu_s"`      // user+system CPU of the generator (all processes)
-	Warnings       []string `json:"warnings,omitempty"`
+	RSSPerClientKB float64 `json:"rss_per_client_kb"`
+	FDLimit        uint64  `json:"fd_limit"`   // RLIMIT_NOFILE after raising it (per process)
+	GoMaxProcs     int     `json:"gomaxprocs"` // per process
+	CPUSeconds     float64 `json:"cpu_s"`      // user+system CPU of the generator (all processes)
+	// Clock is where receipt times came from: "kernel" (SO_TIMESTAMPING
+	// software receive stamps, --rx-timestamps), "user space" (time.Now
+	// as the reader parsed the message) or "mixed"; KernelStamped counts
+	// the messages timed by a kernel stamp.
+	Clock         string   `json:"clock,omitempty"`
+	KernelStamped int64    `json:"kernel_stamped,omitempty"`
+	Warnings      []string `json:"warnings,omitempty"`
 }
 
 // Histograms holds base64 of the HdrHistogram compressed encoding

@@ -54,6 +54,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 		fmt.Fprintf(tw, "generator\t%s; own send lag max %.2f ms (limit %.2f ms), sends late by up to %.2f ms incl. server backpressure; %.1f KiB RSS per connection; %.1f CPU s\n",
 			state, g.MaxSendLagMs, g.MaxSendLagLimitMs, g.MaxSendLateMs, g.RSSPerClientKB, g.CPUSeconds)
 	}
+	if g.Clock != "" {
+		fmt.Fprintf(tw, "clock\treceipt times from the %s clock (%d messages kernel-stamped)\n", g.Clock, g.KernelStamped)
+	}
 	if s := r.Server; s != nil {
 		fmt.Fprintf(tw, "server\tpid %d: %.2f CPU s in the window, %.2f µs per delivery\n", s.PID, s.CPUSeconds, s.CPUUsPerDelivery)
 	}

@@ -171,6 +171,7 @@ func (r *runner) report(started time.Time, measured time.Duration, res *Result, 
 		rep.Generator.Warnings = append(rep.Generator.Warnings, fmt.Sprintf("%d senders stopped on a write error (their remaining broadcasts were not sent)", r.sendErrs.Load()))
 	}
 	r.worldReport(rep)
+	r.rxClock(rep)
 	return rep
 }
 

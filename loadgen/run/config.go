@@ -59,6 +59,9 @@ type Config struct {
 	// machine): its CPU time over the measured window is reported per
 	// delivery (report.Server).
 	ServerPID int
+	// UserClock takes receipt times with time.Now as each message is
+	// parsed instead of the kernel's receive stamps (--rx-timestamps=false).
+	UserClock bool
 
 	// Progress receives a status line every second; nil = none.
 	Progress io.Writer

@@ -201,7 +201,7 @@ func (r *runner) connect(ctx context.Context, i int) {
 		return
 	}
 	joinStart := time.Now()
-	m := &member{conn: c, reader: receive.NewReaderWith(c, r.stats, i, r.world.readerOptions(r.cfg, i)), done: make(chan struct{})}
+	m := &member{conn: c, reader: receive.NewReaderWith(c, r.stats, i, r.readerOptions(i)), done: make(chan struct{})}
 	go func() {
 		defer close(m.done)
 		m.err = m.reader.Run()
