@@ -43,6 +43,15 @@ Examples:
   loadgen --url ws://127.0.0.1:8181/ --clients 19000 --senders 10 --rate 100 --max-p99 50ms --max-loss 0.1%
   loadgen --url ws://127.0.0.1:8181/ --clients 50000 --procs 3 --source-ips 127.0.0.2-127.0.0.4
 
+Other people's chat servers (loadgen/README.md has one example per style):
+  a server that relays to everyone but the sender:    --expect others
+  a server that wraps messages in JSON:                --payload text
+  a JSON protocol with a join message and rooms:
+    --template '{"type":"msg","text":"{{token}}"}' --on-open '{"type":"join","room":"r{{room}}"}' --await '"joined"' --rooms 20
+  a server that drops quiet clients:                   --keepalive ping --keepalive-every 4s --ignore '^pong$'
+  wss:// with a self-signed certificate:               --insecure, or --ca cert.pem
+  permessage-deflate:                                  --deflate (the report records what was negotiated)
+
 Flags:
 `
 
