@@ -117,6 +117,41 @@ func TestHeader(t *testing.T) {
 	}
 }
 
+func TestPlacementValidate(t *testing.T) {
+	t.Parallel()
+	if err := (Placement{ServerCPU: 1, AttackerCPU: 1}).Validate(); err == nil || !strings.Contains(err.Error(), "two different CPUs") {
+		t.Errorf("server and attacker on one CPU: Validate() = %v; want an error saying to use two CPUs", err)
+	}
+	if err := (Placement{ServerCPU: -1, AttackerCPU: 1}).Validate(); err == nil {
+		t.Error("negative CPU: Validate() = nil; want an error")
+	}
+	if err := (Placement{ServerCPU: 1, AttackerCPU: 1, NoPin: true}).Validate(); err != nil {
+		t.Errorf("--no-pin: Validate() = %v; want nil", err)
+	}
+	if got := (Placement{ServerCPU: 0, AttackerCPU: 1, Nice: -10}).Describe(); !strings.Contains(got, "server on CPU 0") || !strings.Contains(got, "nice -10") {
+		t.Errorf("Describe() = %q; want the server's CPU and the niceness", got)
+	}
+}
+
+func TestQuantile(t *testing.T) {
+	t.Parallel()
+	var ds []time.Duration
+	for i := 1; i <= 200; i++ {
+		ds = append(ds, time.Duration(i)*time.Millisecond)
+	}
+	for _, tc := range []struct {
+		q    float64
+		want time.Duration
+	}{{0.5, 100 * time.Millisecond}, {0.99, 198 * time.Millisecond}, {1, 200 * time.Millisecond}} {
+		if got := quantile(ds, tc.q); got != tc.want {
+			t.Errorf("quantile(1..200 ms, %v) = %v; want %v", tc.q, got, tc.want)
+		}
+	}
+	if got := quantile(nil, 0.99); got != 0 {
+		t.Errorf("quantile(nil) = %v; want 0", got)
+	}
+}
+
 func TestFormatCodes(t *testing.T) {
 	t.Parallel()
 	if got := FormatCodes(map[string]int{"1007": 3, "eof": 1, "1002": 3}); got != "1002×3 1007×3 eof×1" {
@@ -144,6 +179,9 @@ func TestValidate(t *testing.T) {
 		{"ratio below 1", func(c *Config) { c.MaxRatio = 0.5 }},
 		{"tiny window", func(c *Config) { c.Window = time.Millisecond }},
 		{"probe senders above clients", func(c *Config) { c.Probe.Senders = 99 }},
+		{"too many stalled connections for one process", func(c *Config) { c.SlowlorisConns = 19000 }},
+		{"no newcomer p99 bound", func(c *Config) { c.NewcomerMaxP99 = 0 }},
+		{"no write timeout", func(c *Config) { c.WriteTimeout = 0 }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

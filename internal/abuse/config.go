@@ -23,6 +23,7 @@ const (
 	DefaultPartialConns  = 5000
 	DefaultSlowloris     = 10000
 	DefaultNewcomerP99   = 100 * time.Millisecond
+	DefaultWriteTimeout  = 10 * time.Second // our server's --write-timeout default
 )
 
 // Config is one abuse run. Start from DefaultConfig.
@@ -44,6 +45,9 @@ type Config struct {
 	SlowlorisConns int           // slowloris: stalled connections held and re-opened as the server closes them
 	NewcomerMaxP99 time.Duration // slowloris: the newcomers' handshake p99 must stay under this
 	HoldCommand    []string      // slowloris: argv of a process running HoldStalled ("abuse hold"); empty: in this process
+	ServerCPU      int           // the CPU the server is pinned to, to tell its load from other processes'; -1: not pinned
+	ProbeCPU       int           // the CPU this program (attacker and probe) is pinned to; -1: not pinned
+	WriteTimeout   time.Duration // the server's --write-timeout: slow-readers waits this long (plus slack) for non-readers to be closed
 	Probe          ProbeConfig   // the standard probe (its own room)
 	RoomProbe      ProbeConfig   // the probe of the slow-room scenarios (slow clients join its room)
 }
@@ -64,6 +68,9 @@ func DefaultConfig() Config {
 		PartialConns:   DefaultPartialConns,
 		SlowlorisConns: DefaultSlowloris,
 		NewcomerMaxP99: DefaultNewcomerP99,
+		WriteTimeout:   DefaultWriteTimeout,
+		ServerCPU:      -1,
+		ProbeCPU:       -1,
 		Probe:          ProbeConfig{Room: "/abuse-probe", Clients: 8, Senders: 4, Rate: 100, Size: 128},
 		RoomProbe:      ProbeConfig{Room: "/abuse-room", Clients: 90, Senders: 6, Rate: 200, Size: 1024},
 	}
@@ -111,6 +118,9 @@ func (c Config) Validate() error {
 	}
 	if c.SlowlorisConns < 1 || c.SlowlorisConns > 15000 {
 		errs = append(errs, fmt.Errorf("--slowloris-conns %d must be between 1 and 15000 (one process may hold 20,000 descriptors)", c.SlowlorisConns))
+	}
+	if c.WriteTimeout <= 0 || c.WriteTimeout > 5*time.Minute {
+		errs = append(errs, fmt.Errorf("--write-timeout %v must be the server's --write-timeout, between 1ms and 5m", c.WriteTimeout))
 	}
 	if c.NewcomerMaxP99 <= 0 {
 		errs = append(errs, fmt.Errorf("--newcomer-max-p99 %v must be a positive duration such as 100ms", c.NewcomerMaxP99))

@@ -124,6 +124,9 @@ func Run(ctx context.Context, cfg Config, w io.Writer) (*Report, error) {
 		for _, f := range res.Failures {
 			logf("  %s", f)
 		}
+		for _, n := range res.Notes {
+			logf("  note: %s", n)
+		}
 		if res.ServerDown {
 			logf("server is down: stopping")
 			break
@@ -159,8 +162,22 @@ func runScenario(ctx context.Context, e *env, s Scenario, rep *Report) ScenarioR
 	if s.RoomProbe {
 		pc, ref = e.cfg.RoomProbe, rep.CleanRoom
 	}
+	if !s.NoProbe {
+		// The reference is a clean run of the same probe just before the
+		// scenario, under the same placement: on a machine shared with
+		// other work, the first clean run of the program can be minutes
+		// and a different background load away.
+		if p, err := startProbe(ctx, dialer{target: e.target}, pc); err == nil {
+			sleepCtx(ctx, e.cfg.CleanDuration)
+			if r := p.Stop(); r.Err == "" && r.Received > 0 {
+				ref = r
+				e.logf("%s: clean probe just before: p50 %.2f ms p99 %.2f ms", s.Name, r.P50ms, r.P99ms)
+			}
+		}
+	}
 	res.CleanP99ms = ref.P99ms
 	before, _ := e.target.Scrape(ctx)
+	load := startLoad(e.cfg.ServerPID, e.cfg.ServerCPU, e.cfg.ProbeCPU)
 	rss := startRSS(e.cfg.ServerPID, 100*time.Millisecond)
 	start := time.Now()
 	var p *probe
@@ -176,6 +193,8 @@ func runScenario(ctx context.Context, e *env, s Scenario, rep *Report) ScenarioR
 		res.Probe = p.Stop()
 	}
 	res.Seconds = time.Since(start).Seconds()
+	res.OtherServerCPUPct = load.otherPct()
+	res.ProbeCPUBusyPct = load.probeBusyPct()
 	peak, rssErr := rss.Stop()
 	res.PeakRSSMiB = mib(peak)
 
@@ -203,6 +222,12 @@ func runScenario(ctx context.Context, e *env, s Scenario, rep *Report) ScenarioR
 			res.Failures = append(res.Failures, "probe: "+res.Probe.Err)
 		case res.Probe.Dropped > 0:
 			res.Failures = append(res.Failures, fmt.Sprintf("probe: the server closed %d of its %d clients", res.Probe.Dropped, res.Probe.Connected))
+		case res.Probe.P99ms > limit && res.OtherServerCPUPct > maxOtherPct:
+			// Not the server's doing: other processes ran on its core.
+			res.Notes = append(res.Notes, fmt.Sprintf("probe p99 %.2f ms exceeds %.2f ms (%.1f× clean %.2f ms), but other processes used %.0f %% of the server's CPU %d meanwhile (over %.0f %%): latency not judged", res.Probe.P99ms, limit, e.cfg.MaxRatio, ref.P99ms, res.OtherServerCPUPct, e.cfg.ServerCPU, maxOtherPct))
+		case res.Probe.P99ms > limit && res.ProbeCPUBusyPct > maxProbeCPUPct:
+			// The probe's own core was saturated (attacker or others).
+			res.Notes = append(res.Notes, fmt.Sprintf("probe p99 %.2f ms exceeds %.2f ms (%.1f× clean %.2f ms), but the probe's CPU %d was %.0f %% busy meanwhile (attacker and other processes; over %.0f %%): latency not judged", res.Probe.P99ms, limit, e.cfg.MaxRatio, ref.P99ms, e.cfg.ProbeCPU, res.ProbeCPUBusyPct, maxProbeCPUPct))
 		case res.Probe.P99ms > limit:
 			res.Failures = append(res.Failures, fmt.Sprintf("probe p99 %.2f ms exceeds %.2f ms (%.1f× clean %.2f ms, floor %v)", res.Probe.P99ms, limit, e.cfg.MaxRatio, ref.P99ms, e.cfg.P99Floor))
 		}

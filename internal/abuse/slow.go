@@ -49,8 +49,9 @@ const slowBudget = 256 << 10
 
 // slowReaders connects Config.SlowConns clients that never read to a room,
 // broadcasts 8 KiB messages (10 per second) until each of them was sent
-// slowBudget bytes, then waits up to 30 s for the server to close them
-// (watched on /metrics when it has wsbench_connections_open). Expectation:
+// slowBudget bytes, then waits the server's --write-timeout
+// (Config.WriteTimeout) plus slack for the server to close them (watched on
+// /metrics when it has wsbench_connections_open). Expectation:
 // the server closes (nearly) all of them by its slow-consumer policy.
 func slowReaders(ctx context.Context, e *env) Outcome {
 	out := newOutcome()
@@ -91,7 +92,12 @@ func slowReaders(ctx context.Context, e *env) Outcome {
 	wait := time.Now()
 	const openKey = "wsbench_connections_open"
 	var last float64
-	for time.Since(wait) < 30*time.Second && ctx.Err() == nil {
+	// Each non-reader's writer blocks at most --write-timeout once its
+	// socket is full, so all must be closed by then; the slack covers
+	// the CPU time of closing 10,000 of them.
+	window := e.cfg.WriteTimeout + max(5*time.Second, e.cfg.WriteTimeout/2)
+	out.Facts["window_s"] = window.Seconds()
+	for time.Since(wait) < window && ctx.Err() == nil {
 		sleepCtx(ctx, 500*time.Millisecond)
 		m, err := e.target.Scrape(ctx)
 		if err != nil {
@@ -118,7 +124,7 @@ func slowReaders(ctx context.Context, e *env) Outcome {
 	closed, total := closedShare(codes)
 	out.Facts["closed_by_server"] = closed
 	if total > 0 && float64(closed) < 0.99*float64(total) {
-		out.Failures = append(out.Failures, fmt.Sprintf("only %d of %d non-reading clients were closed by the server within %.0fs after being sent %d KiB each", closed, total, time.Since(wait).Seconds(), sent*size>>10))
+		out.Failures = append(out.Failures, fmt.Sprintf("only %d of %d non-reading clients were closed by the server within %.0fs (--write-timeout %v plus slack) after being sent %d KiB each", closed, total, time.Since(wait).Seconds(), e.cfg.WriteTimeout, sent*size>>10))
 	}
 	if total == 0 {
 		out.Failures = append(out.Failures, "no slow client could connect")
@@ -136,8 +142,8 @@ func slowCloses(m Metrics) float64 {
 // slowRoom returns a scenario where n members of the room probe's room
 // stop reading while the probe keeps broadcasting: the probe (the readers)
 // must keep its latency, and the silent members must be closed by policy
-// within 40 s (the wait ends early when /metrics shows n slow-consumer
-// closes).
+// within Config.Window plus the server's --write-timeout plus 5 s (the
+// wait ends early when /metrics shows n slow-consumer closes).
 func slowRoom(n int) func(ctx context.Context, e *env) Outcome {
 	return func(ctx context.Context, e *env) Outcome {
 		out := newOutcome()
@@ -150,7 +156,8 @@ func slowRoom(n int) func(ctx context.Context, e *env) Outcome {
 			out.Codes[k] = v
 		}
 		start := time.Now()
-		for time.Since(start) < 40*time.Second && ctx.Err() == nil {
+		window := e.cfg.Window + e.cfg.WriteTimeout + 5*time.Second
+		for time.Since(start) < window && ctx.Err() == nil {
 			sleepCtx(ctx, 250*time.Millisecond)
 			if time.Since(start) < e.cfg.Window {
 				continue // the probe measures at least a window with them

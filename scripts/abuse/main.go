@@ -50,9 +50,19 @@ func run(args []string) int {
 	fs.IntVar(&cfg.PartialConns, "partial-conns", cfg.PartialConns, "partial-messages: connections holding an unfinished 64 KiB frame")
 	fs.IntVar(&cfg.SlowlorisConns, "slowloris-conns", cfg.SlowlorisConns, "slowloris: stalled connections held, each re-opened as soon as the server closes it")
 	fs.DurationVar(&cfg.NewcomerMaxP99, "newcomer-max-p99", cfg.NewcomerMaxP99, "slowloris: fail when the newcomers' handshake p99 exceeds this")
+	fs.DurationVar(&cfg.WriteTimeout, "write-timeout", cfg.WriteTimeout, "the server's --write-timeout: slow-readers and slow rooms wait this long plus slack for non-readers to be closed (with --server-bin, passed to the server)")
+	pl := abuse.Placement{ServerCPU: 0, AttackerCPU: 1}
+	var serverArgs string
+	fs.StringVar(&pl.ServerBin, "server-bin", "", "start this server binary (ours) on a free loopback port instead of --url, pinned to --server-cpu, and stop it afterwards")
+	fs.StringVar(&serverArgs, "server-args", "", "extra flags for --server-bin, space separated, e.g. '--max-conns 10100 --max-pending 10500'")
+	fs.StringVar(&pl.ServerLog, "server-log", "", "file for --server-bin's output (default: discarded)")
+	fs.IntVar(&pl.ServerCPU, "server-cpu", pl.ServerCPU, "with --server-bin: the server's CPU (taskset, GOMAXPROCS=1)")
+	fs.IntVar(&pl.AttackerCPU, "attacker-cpu", pl.AttackerCPU, "with --server-bin: this program's CPU (attacker and probe), so the server has a core to itself")
+	fs.BoolVar(&pl.NoPin, "no-pin", false, "with --server-bin: do not pin (for machines without taskset or with one core)")
+	fs.IntVar(&pl.Nice, "nice", 0, "with --server-bin: niceness of the server and this program (negative runs them ahead of other work; needs privileges)")
 	fs.StringVar(&outDir, "out-dir", outDir, "directory for abuse-<date>.json and .md (empty: write none)")
 	fs.Usage = func() {
-		fmt.Fprintf(os.Stderr, "Usage: abuse --url ws://127.0.0.1:PORT/ [flags]\n\nHostile-input and fault scenarios against a chat-room server on this machine; exits 1 when one fails.\n\nFlags:\n%s\nExamples:\n  scripts/abuse.sh                       # starts our server on a free port, runs everything\n  go run ./scripts/abuse --url ws://127.0.0.1:8181/ --server-pid $(pgrep -n server)\n  go run ./scripts/abuse --url ws://127.0.0.1:8181/ --scenarios gigabyte,invalid-utf8 --out-dir ''\n", fs.FlagUsages())
+		fmt.Fprintf(os.Stderr, "Usage: abuse --url ws://127.0.0.1:PORT/ [flags]\n\nHostile-input and fault scenarios against a chat-room server on this machine; exits 1 when one fails.\n\nFlags:\n%s\nExamples:\n  scripts/abuse.sh                       # starts our server on a free port, runs everything\n  go run ./scripts/abuse --server-bin bin/server --scenarios slowloris   # start and pin the server here\n  go run ./scripts/abuse --url ws://127.0.0.1:8181/ --server-pid $(pgrep -n server)\n  go run ./scripts/abuse --url ws://127.0.0.1:8181/ --scenarios gigabyte,invalid-utf8 --out-dir ''\n", fs.FlagUsages())
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
@@ -64,6 +74,14 @@ func run(args []string) int {
 		fmt.Fprintf(os.Stderr, "abuse: unexpected arguments %q; all settings are flags (see --help)\n", fs.Args())
 		return 2
 	}
+	if pl.ServerBin != "" {
+		if cfg.URL != "" || cfg.ServerPID != 0 {
+			fmt.Fprintln(os.Stderr, "abuse: --server-bin starts the server; leave out --url and --server-pid")
+			return 2
+		}
+		pl.ServerArgs = strings.Fields(serverArgs)
+		cfg.URL = "ws://127.0.0.1:1/" // validated now, set when the server runs
+	}
 	if err := cfg.Validate(); err != nil {
 		fmt.Fprintf(os.Stderr, "abuse: %v\n", err)
 		return 2
@@ -74,10 +92,45 @@ func run(args []string) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	placement := "not pinned (--url: the server runs wherever it was started)"
+	died := func() bool { return false }
+	if pl.ServerBin != "" {
+		if err := pl.Validate(); err != nil {
+			fmt.Fprintf(os.Stderr, "abuse: %v\n", err)
+			return 2
+		}
+		if err := pl.PinSelf(); err != nil {
+			fmt.Fprintf(os.Stderr, "abuse: pin to CPU %d: %v\n", pl.AttackerCPU, err)
+			return 3
+		}
+		srv, err := pl.StartServer(ctx, cfg.WriteTimeout)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "abuse: %v\n", err)
+			return 3
+		}
+		defer srv.Stop()
+		cfg.URL, cfg.ServerPID = srv.URL, srv.Pid()
+		if !pl.NoPin {
+			cfg.ServerCPU, cfg.ProbeCPU = pl.ServerCPU, pl.AttackerCPU
+		}
+		placement = pl.Describe()
+		fmt.Fprintf(os.Stderr, "abuse: started %s (pid %d) at %s; %s\n", pl.ServerBin, srv.Pid(), srv.URL, placement)
+		died = func() bool {
+			exited, err := srv.Exited()
+			if exited {
+				fmt.Fprintf(os.Stderr, "abuse: the server process died during the run: %v\n", err)
+			}
+			return exited
+		}
+	}
 	rep, err := abuse.Run(ctx, cfg, os.Stderr)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "abuse: %v\n", err)
 		return 3
+	}
+	rep.Placement = placement
+	if died() {
+		rep.Pass = false
 	}
 	rep.WriteTable(os.Stdout)
 	if outDir != "" {
