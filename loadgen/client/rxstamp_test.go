@@ -3,6 +3,7 @@
 package client
 
 import (
+	"encoding/binary"
 	"errors"
 	"io"
 	"net"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/wsbench/wsbench/internal/eventually"
+	"golang.org/x/sys/unix"
 )
 
 // tcpPair returns a client Conn with kernel receive timestamps and the
@@ -126,4 +128,30 @@ func TestStampAtRing(t *testing.T) {
 	if got := s.StampAt(100*rxRing - 1); got != 4 { // bytes 300…399
 		t.Errorf("StampAt(the oldest read in the ring) = %d; want 4", got)
 	}
+}
+
+// FuzzParseStamp feeds arbitrary control-message bytes to the
+// SCM_TIMESTAMPING parser: it must never read out of bounds, and a
+// well-formed stamp must come back exactly.
+func FuzzParseStamp(f *testing.F) {
+	stamp := func(level, typ int32, sec, nsec uint64) []byte {
+		b := make([]byte, 16+48)
+		binary.NativeEndian.PutUint64(b[0:], uint64(len(b)))
+		binary.NativeEndian.PutUint32(b[8:], uint32(level))
+		binary.NativeEndian.PutUint32(b[12:], uint32(typ))
+		binary.NativeEndian.PutUint64(b[16:], sec)
+		binary.NativeEndian.PutUint64(b[24:], nsec)
+		return b
+	}
+	good := stamp(unix.SOL_SOCKET, unix.SCM_TIMESTAMPING, 1_796_000_000, 123)
+	if got := parseStamp(good); got != 1_796_000_000*1e9+123 {
+		f.Fatalf("parseStamp(one stamp) = %d; want %d", got, int64(1_796_000_000*1e9+123))
+	}
+	f.Add(good)
+	f.Add(append(stamp(unix.SOL_SOCKET, 99, 1, 1), good...))
+	f.Add(good[:20])
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_ = parseStamp(b)
+	})
 }
