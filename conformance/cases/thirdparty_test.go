@@ -1,6 +1,7 @@
 package cases_test
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,11 +33,28 @@ func TestThirdPartyEchoServers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the catalogue against Node and Python servers")
 	}
+	catalogue := cases.Catalogue(&rawclient.Recorder{})
 	peers := []struct {
 		name   string
 		cmd    func(t *testing.T) *exec.Cmd
 		failed []string // sorted
 	}{
+		{
+			// gorilla/websocket 1.5 upgrades an HTTP/1.0 request too.
+			name: "gorilla", failed: []string{"HS-06"},
+			cmd: func(t *testing.T) *exec.Cmd {
+				return exec.Command(buildPeer(t, "gorilla-echo"), "--port", "0", "--max-message", strconv.Itoa(thirdPartyMaxMessage))
+			},
+		},
+		{
+			// coder/websocket 1.8 checks no UTF-8 (RFC 6455 §8.1 MUST):
+			// every invalid text message and close reason is accepted,
+			// and the invalid close reason echoed.
+			name: "coder", failed: coderFailures(catalogue),
+			cmd: func(t *testing.T) *exec.Cmd {
+				return exec.Command(buildPeer(t, "coder-echo"), "--port", "0", "--max-message", strconv.Itoa(thirdPartyMaxMessage))
+			},
+		},
 		{
 			// ws 8 upgrades an HTTP/1.0 request (RFC 6455 §4.1 asks for
 			// HTTP/1.1 or higher).
@@ -73,7 +91,7 @@ func TestThirdPartyEchoServers(t *testing.T) {
 			cfg.Timeout = 6 * time.Second
 			cfg.ReportDir, cfg.Agent = t.TempDir(), p.name
 			var sel []suite.Case
-			for _, c := range cases.Catalogue(&rawclient.Recorder{}) {
+			for _, c := range catalogue {
 				if c.Group != "reconnect" { // in-process; they ignore --url
 					sel = append(sel, c)
 				}
@@ -130,4 +148,33 @@ func checkAutobahnReport(t *testing.T, dir, agent string, entries []report.Entry
 			}
 		}
 	}
+}
+
+// buildPeer builds the Go echo server in scripts/peers/<name> (its own
+// module: the library is not a dependency of wsbench) and returns the
+// binary. A build that fails (no module proxy) fails under CI=true.
+func buildPeer(t *testing.T, name string) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), name)
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd.Dir = filepath.Join(testenv.Scripts(), "peers", name)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		err = fmt.Errorf("%w: %s", err, out)
+	}
+	testenv.Require(t, "the "+name+" peer (go build in scripts/peers/"+name+")", err)
+	return bin
+}
+
+// coderFailures is every case that sends invalid UTF-8 in a text message
+// or a close reason: the cases coder/websocket fails.
+func coderFailures(all []suite.Case) []string {
+	ids := []string{"CL-06", "CS-13", "PV-07", "PV-08"}
+	for _, c := range all {
+		if c.Group == "utf8" && strings.Contains(c.Title, "1007") {
+			ids = append(ids, c.ID)
+		}
+	}
+	slices.Sort(ids)
+	return ids
 }
