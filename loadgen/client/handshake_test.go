@@ -2,12 +2,14 @@ package client
 
 import (
 	"context"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gobwas/ws"
 	"github.com/wsbench/wsbench/loadgen/relaytest"
 )
 
@@ -84,5 +86,46 @@ func TestDeflaterRoundTrip(t *testing.T) {
 		if got := inflate(t, out); got != p {
 			t.Errorf("inflate(compress(%d bytes)) = %d bytes; want the input back", len(p), len(got))
 		}
+	}
+}
+
+// TestHandshakeReachesServer: --header, --origin and --subprotocol are in
+// the upgrade request, and the selected subprotocol is recorded.
+func TestHandshakeReachesServer(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	got := make(chan map[string]string, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		h := map[string]string{}
+		u := ws.Upgrader{
+			Protocol: func(p []byte) bool { return string(p) == "chat.v2" },
+			OnHeader: func(k, v []byte) error { h[string(k)] = string(v); return nil },
+		}
+		_, _ = u.Upgrade(c)
+		got <- h
+	}()
+	d := Dialer{Timeout: 5 * time.Second, Handshake: &Handshake{
+		Header: []string{"Authorization: Bearer user-7"}, Origin: "https://chat.test", Protocols: []string{"chat.v1", "chat.v2"},
+	}}
+	c, err := d.Dial(context.Background(), "ws://"+ln.Addr().String()+"/")
+	if err != nil {
+		t.Fatalf("Dial: %v", err)
+	}
+	defer c.Close()
+	h := <-got
+	if h["Authorization"] != "Bearer user-7" || h["Origin"] != "https://chat.test" {
+		t.Errorf("server saw headers %q; want Authorization and Origin", h)
+	}
+	if c.Protocol != "chat.v2" {
+		t.Errorf("Conn.Protocol = %q; want the server's choice chat.v2", c.Protocol)
 	}
 }

@@ -442,6 +442,9 @@ func (r *runner) worldReport(rep *report.Report) {
 		rep.Generator.Warnings = append(rep.Generator.Warnings, fmt.Sprintf(format, a...))
 	}
 	m := rep.Messages
+	if len(w.Subprotocol) > 0 && w.protocol == "" && rep.Connections.Established > 0 {
+		warn("the server selected none of the offered subprotocols %q", w.Subprotocol)
+	}
 	if w.Deflate && w.deflated == 0 && rep.Connections.Established > 0 {
 		warn("the server declined permessage-deflate: the run was not compressed")
 	}
@@ -460,6 +463,9 @@ func (r *runner) worldReport(rep *report.Report) {
 	}
 	if m.Sent > 0 && m.Delivered == 0 && m.Foreign > 0 && w.message == nil {
 		warn("nothing delivered but %d foreign messages: if the server wraps or re-encodes messages (JSON envelopes, text), use --payload text or --template '{\"text\":\"{{token}}\"}'", m.Foreign)
+	}
+	if m.Unexpected > 0 && cfg.rooms() > 1 {
+		warn("%d measured messages arrived at receivers not owed them (another room's, or a sender's own under --expect others): check that {{room}} reaches the server so that it separates the rooms", m.Unexpected)
 	}
 	if m.Unexpected > 0 && cfg.Expect == ExpectOthers && cfg.rooms() == 1 {
 		warn("%d own copies arrived although --expect others: the server echoes to the sender; use --expect all", m.Unexpected)

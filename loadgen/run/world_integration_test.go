@@ -22,6 +22,8 @@ import (
 	"github.com/wsbench/wsbench/internal/testenv"
 	"github.com/wsbench/wsbench/loadgen/relaytest"
 	"github.com/wsbench/wsbench/loadgen/report"
+	"github.com/wsbench/wsbench/server/chatserver"
+	"github.com/wsbench/wsbench/server/chatserver/chattest"
 )
 
 // The servers of these tests are written the way tutorials write them
@@ -284,6 +286,38 @@ func TestWorldWSS(t *testing.T) {
 		_, err := Run(context.Background(), worldConfig(relay.URL()))
 		if !errors.Is(err, ErrNoConnection) || !strings.Contains(err.Error(), "certificate") {
 			t.Errorf("Run = %v; want ErrNoConnection with the certificate error", err)
+		}
+	})
+}
+
+// TestWorldRoomsByURL: rooms named by the URL path, as our server does;
+// each receiver gets only its room's broadcasts.
+func TestWorldRoomsByURL(t *testing.T) {
+	addr := chattest.Start(t, chatserver.DefaultConfig(), t.Logf)
+	cfg := worldConfig("ws://" + addr + "/room-{{room}}")
+	cfg.Clients, cfg.Senders, cfg.Rooms = 21, 9, 3
+	cfg.Subprotocol = []string{"chat"}
+	rep := mustRun(t, cfg)
+	checkNoLoss(t, rep)
+	if len(rep.Rooms) != 3 || rep.Config.Rooms != 3 {
+		t.Fatalf("rooms = %+v; want 3 rows", rep.Rooms)
+	}
+	for _, row := range rep.Rooms {
+		if row.Receivers != 7 || row.Expected != row.Sent*7 || row.Lost != 0 {
+			t.Errorf("room %+v; want 7 receivers owed every broadcast of the room", row)
+		}
+	}
+	if !hasWarning(rep, "selected none of the offered subprotocols") {
+		t.Errorf("warnings %q; want the unselected subprotocol noted", rep.Generator.Warnings)
+	}
+
+	t.Run("one URL for all rooms", func(t *testing.T) {
+		cfg := cfg
+		cfg.URL = "ws://" + addr + "/"
+		cfg.Template = `{"room":"{{room}}","text":"{{token}}"}` // the server ignores it: everyone hears everything
+		rep := mustRun(t, cfg)
+		if m := rep.Messages; m.Lost != 0 || m.Unexpected != m.Sent*int64(cfg.Clients)-m.Expected || !hasWarning(rep, "separates the rooms") {
+			t.Errorf("messages %+v; want every other room's copy counted unexpected", m)
 		}
 	})
 }
