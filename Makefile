@@ -3,6 +3,7 @@
 GO        ?= go
 RESULTS   ?= results
 FUZZTIME  ?= 10s
+ARGS      ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help build test lint vet fmt-check unit conformance fuzz-quick fuzz \
@@ -36,11 +37,11 @@ fuzz-quick: ## every fuzz target for $(FUZZTIME)
 fuzz: ## every fuzz target for 5 minutes
 	scripts/fuzz.sh 5m
 
-bench: ## benchmark matrix vs the Node ws server, into results/<date>-<host>/ (~10 min)
-	scripts/bench.sh
+bench: ## ours vs Node and the peers (scripts/peers/), CPU per delivery, into results/<date>-<host>/ (~40 min); ARGS="--server NAME='CMD {port}'" adds yours
+	scripts/bench.sh $(ARGS)
 
-bench-quick: ## a small matrix (~90 s)
-	scripts/bench.sh --quick
+bench-quick: ## ours, Node and the Go peers at light and heavy load (~3 min)
+	scripts/bench.sh --quick $(ARGS)
 
 bench-cluster: ## 1 vs 2 vs 3 server nodes over NATS, and a 50k-client run
 	scripts/bench-cluster.sh

@@ -59,7 +59,16 @@ func Run(ctx context.Context, cfg Config, env Env) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
+	cfg.Servers = cfg.Measured()
 	if err := preflight(cfg); err != nil {
+		return err
+	}
+	if err := cfg.install(func(name string, argv ...string) error {
+		fmt.Fprintf(env.Stderr, "[bench] %s: %s\n", name, strings.Join(argv, " "))
+		cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+		cmd.Stdout, cmd.Stderr = env.Stderr, env.Stderr
+		return cmd.Run()
+	}); err != nil {
 		return err
 	}
 	if cfg.Out == "" {
@@ -150,6 +159,18 @@ func preflight(cfg Config) error {
 }
 
 func (b *bench) spec(name string, log string) ServerSpec {
+	if cmd, ok := b.cfg.command(name); ok {
+		return ServerSpec{
+			Name: name,
+			Argv: func(addr string) []string {
+				_, port, _ := strings.Cut(addr, ":")
+				return cmd.Argv(port)
+			},
+			CPU:  b.cfg.pin(b.cfg.ServerCPU),
+			Nice: b.cfg.Nice,
+			Log:  log,
+		}
+	}
 	if name == Node {
 		return ServerSpec{
 			Name: Node,
@@ -207,8 +228,28 @@ func (b *bench) run(ctx context.Context) error {
 		steps += len(c.Servers)
 		total += time.Duration(len(c.Servers)) * idleEst
 	}
+	floorEst := time.Duration(len(c.FloorRates))*(c.Warmup+c.Duration) + 2*time.Second
+	if c.FloorSockets > 0 {
+		steps++
+		total += floorEst
+	}
 	b.prog = NewProgress(b.env.Stderr, steps, total)
 	fmt.Fprintf(b.env.Stderr, "[bench] %d steps, about %s; results in %s; %s\n", steps, total.Round(time.Second), c.Out, c.SplitText())
+
+	if c.FloorSockets > 0 {
+		b.prog.Begin(floorEst, "floor: a bare write(2) of %d bytes to %d loopback sockets at %v writes/s", c.FloorFrame, c.FloorSockets, c.FloorRates)
+		fl, err := MeasureFloor(ctx, b.env.Self, c.FloorSockets, c.FloorRates, c.FloorFrame, c.Warmup, c.Duration, c.pin(c.ServerCPU), c.pin(c.LoadgenCPU), c.Nice)
+		if err != nil {
+			b.prog.End("failed: %v", err)
+			return err
+		}
+		b.res.Floor = fl
+		var parts []string
+		for _, f := range fl {
+			parts = append(parts, fmt.Sprintf("%s writes/s: %.2f µs CPU per write (%d short writes)", si(f.Rate), f.CPUUsPerWrite, f.Short))
+		}
+		b.prog.End("%s", strings.Join(parts, "; "))
+	}
 
 	// Matrix: servers alternate within each cell so slow drift of a shared
 	// machine hits both alike.

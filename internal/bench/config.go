@@ -21,8 +21,13 @@ const (
 // Config says what one bench run measures. The zero value is not useful:
 // start from Default or Quick.
 type Config struct {
-	Out     string   // results directory; "" = results/<date>-<host>
-	Servers []string // Ours and/or Node, measured in this order
+	Out string // results directory; "" = results/<date>-<host>
+	// Servers are measured in this order: Ours, Node, a peer recipe
+	// (Peers) or the name of one of Commands.
+	Servers []string
+	// Commands are servers started from a command line (--server
+	// NAME='COMMAND'); each is measured even when Servers omits it.
+	Commands []ServerCmd
 
 	// Matrix: every combination of Clients × Rates × Sizes, Repeat times.
 	Clients  []int
@@ -52,6 +57,14 @@ type Config struct {
 	// IdleConns idle connections are held open to measure server memory
 	// per connection; 0 skips it.
 	IdleConns int
+
+	// Floor: a bare non-blocking write(2) of one FloorFrame-byte frame to
+	// each of FloorSockets loopback sockets, at each of FloorRates writes
+	// per second, on the server's CPU with the readers on the loadgen's
+	// (see floor.go). FloorSockets 0 skips it.
+	FloorSockets int
+	FloorRates   []float64
+	FloorFrame   int
 
 	// CPU split: the server runs on ServerCPU and the loadgen on
 	// LoadgenCPU (taskset), each Go process with GOMAXPROCS=1. NoPin
@@ -84,9 +97,9 @@ type Config struct {
 // /metrics has no go_goroutines.
 func Default() Config {
 	return Config{
-		Servers:      []string{Ours, Node},
+		Servers:      []string{Ours, Node, "gorilla", "nbio", "gws", "python"},
 		Clients:      []int{100, 1000},
-		Rates:        []float64{10, 100},
+		Rates:        []float64{25, 100}, // 1000 × 25/s: light load; × 100/s: heavy
 		Sizes:        []int{64, 1024},
 		Duration:     4 * time.Second,
 		Warmup:       time.Second,
@@ -100,6 +113,9 @@ func Default() Config {
 		CapWarmup:    time.Second,
 		CapRepeat:    DefaultCapRepeat,
 		IdleConns:    10000,
+		FloorSockets: 1000,
+		FloorRates:   []float64{25000, 100000},
+		FloorFrame:   66, // a 64-byte payload's frame, as the matrix's 64 B cells
 		ServerCPU:    1,
 		LoadgenCPU:   0,
 		Repeat:       2,
@@ -110,37 +126,84 @@ func Default() Config {
 	}
 }
 
-// Quick is `make bench-quick`: about 60 seconds.
+// Quick is `make bench-quick`: ours, Node and the Go peers at light and
+// heavy load (1000 clients × 25/s and × 100/s), a short capacity search,
+// memory per connection and the floor, in about three minutes. Python is
+// left out: it cannot carry the heavy cell and would only add failures.
 func Quick() Config {
 	c := Default()
-	c.Clients = []int{100}
-	c.Rates = []float64{100}
-	c.Sizes = []int{64, 1024}
+	c.Servers = []string{Ours, Node, "gorilla", "nbio", "gws"}
+	c.Clients = []int{1000}
+	c.Rates = []float64{25, 100}
+	c.Sizes = []int{64}
 	c.Duration = 2 * time.Second
 	c.Warmup = 500 * time.Millisecond
 	c.CapClients = 200
 	c.CapStartRate = 100
-	c.CapMaxSteps = 3
+	c.CapMaxSteps = 2
 	c.CapTolerance = 0.3
 	c.CapDuration = 2 * time.Second
 	c.CapWarmup = 500 * time.Millisecond
-	c.CapRepeat = 2 // a range at least, within the quick budget
+	c.CapRepeat = 1 // five servers: one short search each keeps it quick
 	c.IdleConns = 2000
 	c.Repeat = 1
 	c.Pprof = false
 	return c
 }
 
+// Measured returns the servers a run measures, in order: Servers, then
+// every Commands entry that Servers does not list.
+func (c Config) Measured() []string {
+	out := slices.Clone(c.Servers)
+	for _, cmd := range c.Commands {
+		if !slices.Contains(out, cmd.Name) {
+			out = append(out, cmd.Name)
+		}
+	}
+	return out
+}
+
 // Validate checks c and says what to do about a bad value.
 func (c Config) Validate() error {
 	var errs []error
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
-	if len(c.Servers) == 0 {
-		bad("--servers: give at least one of %s, %s", Ours, Node)
+	if len(c.Servers) == 0 && len(c.Commands) == 0 {
+		bad("--servers: give at least one of %s", c.serverNames())
 	}
+	listed := map[string]bool{}
 	for _, s := range c.Servers {
-		if s != Ours && s != Node {
-			bad("--servers %q: want %s or %s", s, Ours, Node)
+		if listed[s] {
+			bad("--servers %q: listed twice", s)
+		}
+		listed[s] = true
+		if _, ok := c.command(s); s != Ours && s != Node && !ok {
+			bad("--servers %q: want one of %s, or describe it with --server %s='COMMAND with %s'", s, c.serverNames(), s, PortPlaceholder)
+		}
+	}
+	named := map[string]bool{}
+	for _, cmd := range c.Commands {
+		if named[cmd.Name] {
+			bad("--server %s: given twice", cmd.Name)
+		}
+		named[cmd.Name] = true
+		if err := lookCommand(cmd.Command); err != nil {
+			bad("--server %s: %v", cmd.Name, err)
+		}
+	}
+	if c.FloorSockets < 0 || c.FloorSockets > 15000 {
+		bad("--floor-sockets %d: want 0 (skip the floor) … 15000", c.FloorSockets)
+	}
+	if c.FloorSockets > 0 {
+		for _, r := range c.FloorRates {
+			if r < 1 || r > 1e7 {
+				bad("--floor-rates %g: want writes per second in 1 … 10M", r)
+			}
+		}
+		if len(c.FloorRates) == 0 {
+			bad("--floor-rates: give at least one rate, or --floor-sockets 0 to skip the floor")
+		}
+		if c.FloorFrame < 2 || c.FloorFrame > 65536 {
+			bad("--floor-frame %d: want 2 … 65536 bytes", c.FloorFrame)
 		}
 	}
 	for _, n := range c.Clients {

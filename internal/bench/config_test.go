@@ -26,6 +26,20 @@ func TestConfigValidate(t *testing.T) {
 		{"idle beyond fd limit", func(c *Config) { c.IdleConns = 25000 }, "--idle-conns"},
 		{"addr is ours", func(c *Config) { c.ServerArgs = []string{"--addr"} }, "--addr"},
 		{"bad tolerance", func(c *Config) { c.CapTolerance = 2 }, "--cap-tolerance"},
+		{"a peer", func(c *Config) { c.Servers = []string{"gws"} }, ""},
+		{"named by --server", func(c *Config) {
+			c.Servers = []string{"mine"}
+			c.Commands = []ServerCmd{{Name: "mine", Command: "exec sh -c 'sleep 1' {port}"}}
+		}, ""},
+		{"only --server", func(c *Config) { c.Servers = nil; c.Commands = []ServerCmd{{Name: "mine", Command: "true {port}"}} }, ""},
+		{"listed twice", func(c *Config) { c.Servers = []string{Ours, Ours} }, "listed twice"},
+		{"--server twice", func(c *Config) {
+			c.Commands = []ServerCmd{{Name: "mine", Command: "true {port}"}, {Name: "mine", Command: "true {port}"}}
+		}, "given twice"},
+		{"--server program missing", func(c *Config) { c.Commands = []ServerCmd{{Name: "mine", Command: "./no-such-server --port {port}"}} }, "--server mine"},
+		{"floor without rates", func(c *Config) { c.FloorRates = nil }, "--floor-rates"},
+		{"floor skipped without rates", func(c *Config) { c.FloorRates = nil; c.FloorSockets = 0 }, ""},
+		{"floor beyond fd limit", func(c *Config) { c.FloorSockets = 20000 }, "--floor-sockets"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -1,11 +1,17 @@
 // Package bench is wsbench's benchmark matrix: `make bench` and
-// `go run ./scripts/bench`. It measures our server and the Node `ws`
-// chat-room server one at a time on loopback, with the loadgen as the
-// client, and writes everything into one results directory.
+// `go run ./scripts/bench`. It measures our server, the Node `ws`
+// chat-room server, the peers under scripts/peers/ and any server a
+// command line starts (--server) one at a time on loopback, with the
+// loadgen as the client, and writes everything into one results directory.
 //
 // The pieces, in the order a run uses them:
 //   - config.go: what to run (matrix, capacity search, idle connections),
 //     with a Quick preset for `make bench-quick`.
+//   - servers.go: servers started from a command (peer recipes and
+//     --server), their install steps, and finding the process that listens
+//     when a shell forked it.
+//   - floor.go: the bare-write floor, a non-blocking write(2) per delivery
+//     and nothing else, measured by two subprocesses of the bench binary.
 //   - proc.go: starting a server pinned to its CPU (taskset, GOMAXPROCS=1),
 //     waiting for it, and reading its resources from /proc and /metrics.
 //   - loadgen.go: one loadgen run pinned to the other CPU, its report and

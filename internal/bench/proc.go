@@ -25,6 +25,7 @@ type Server struct {
 	Name string
 	URL  string // ws://127.0.0.1:PORT/
 	addr string
+	pid  int // the process listening on addr (see listenerPID)
 	cmd  *exec.Cmd
 	logf *os.File
 	done chan struct{}
@@ -90,6 +91,16 @@ func StartServer(ctx context.Context, spec ServerSpec) (*Server, error) {
 	if err := s.waitReady(ctx, spec.Metrics, 15*time.Second); err != nil {
 		s.Stop()
 		return nil, fmt.Errorf("%s did not start (log %s): %w", spec.Name, spec.Log, err)
+	}
+	s.pid = cmd.Process.Pid
+	if _, p, err := net.SplitHostPort(addr); err == nil {
+		port, _ := strconv.Atoi(p)
+		if pid, ok := listenerPID(s.pid, port); ok {
+			s.pid = pid
+		}
+	}
+	if s.pid != cmd.Process.Pid {
+		fmt.Fprintf(logf, "# measuring pid %d, which listens on %s (the command's pid is %d)\n", s.pid, addr, cmd.Process.Pid)
 	}
 	sctx, cancel := context.WithCancel(context.Background())
 	s.stopSample = cancel
@@ -214,8 +225,16 @@ func (s *Server) sample(ctx context.Context, metrics bool) {
 	}
 }
 
-// Pid is the server's process id (taskset execs the server in place).
-func (s *Server) Pid() int { return s.cmd.Process.Pid }
+// Pid is the server's process id: the one listening on its address. It is
+// the command's own (taskset and nice exec in place) unless the command
+// forked it, as a shell running more than one command does; the CPU and
+// memory the bench reports are that one process's.
+func (s *Server) Pid() int {
+	if s.pid != 0 {
+		return s.pid
+	}
+	return s.cmd.Process.Pid
+}
 
 // ServerUsage is what one server used during one run.
 type ServerUsage struct {
@@ -240,24 +259,31 @@ func (s *Server) Usage() (ServerUsage, error) {
 	return ServerUsage{PeakRSSKiB: max(st.PeakRSSKiB, s.maxRSSKiB), CPUSeconds: st.CPUSeconds, MaxGoroutines: s.maxGoroutines, Threads: st.Threads}, nil
 }
 
-// Stop sends SIGTERM, waits up to 5 s, then kills the process group. It is
-// idempotent.
+// Stop sends SIGTERM to the server's process group (the command and
+// anything it forked), waits up to 5 s for the group to exit, then kills
+// what is left of it. It is idempotent.
 func (s *Server) Stop() {
 	if s.stopSample != nil {
 		s.stopSample()
 		s.sampled.Wait()
 	}
+	pgid := s.cmd.Process.Pid // Setpgid: the group is the command's
 	select {
 	case <-s.done:
 	default:
-		_ = s.cmd.Process.Signal(syscall.SIGTERM)
+		_ = syscall.Kill(-pgid, syscall.SIGTERM)
 		select {
 		case <-s.done:
 		case <-time.After(5 * time.Second):
-			_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
-			<-s.done
 		}
 	}
+	// The command has exited; a server it forked may still be shutting
+	// down. Wait for the group to empty, then make sure.
+	for deadline := time.Now().Add(5 * time.Second); syscall.Kill(-pgid, 0) == nil && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	<-s.done
 	s.logf.Close()
 }
 

@@ -113,8 +113,10 @@ type Results struct {
 	Runs     []RunRecord      `json:"runs"`
 	Capacity []CapacityRecord `json:"capacity"`
 	Idle     []IdleResult     `json:"idle"`
-	Profile  *Profile         `json:"profile,omitempty"`
-	Aborted  string           `json:"aborted,omitempty"`
+	// Floor is the bare-write floor at each rate (floor.go).
+	Floor   []FloorResult `json:"floor,omitempty"`
+	Profile *Profile      `json:"profile,omitempty"`
+	Aborted string        `json:"aborted,omitempty"`
 }
 
 // write stores runs.json, summary.md and the plots.

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -88,6 +89,7 @@ func Summary(res Results, cfg Config, charts []Chart) string {
 		b.WriteString("\n")
 	}
 
+	floorTable(&b, res)
 	if p := res.Profile; p != nil {
 		fmt.Fprintf(&b, "## CPU profile of ours at %s deliveries/s (%d clients × %s/s)\n\n", si(float64(p.Clients)*p.Rate), p.Clients, fmtRate(p.Rate))
 		if p.Err != "" {
@@ -217,4 +219,64 @@ func cpuPerDelivery(b *strings.Builder, res Results) {
 		fmt.Fprintf(b, " %s **%s** (%s–%s, %d runs);", s, us(v[(len(v)-1)/2]), us(v[0]), us(v[len(v)-1]), len(v))
 	}
 	b.WriteString("\n\n")
+}
+
+// floorTable compares each server's CPU per delivery in the matrix with the
+// bare-write floor at the nearest rate: how far each is from one write(2)
+// per delivery and nothing else.
+func floorTable(b *strings.Builder, res Results) {
+	if len(res.Floor) == 0 {
+		return
+	}
+	f0 := res.Floor[0]
+	b.WriteString("## Server CPU per delivery against the floor\n\n")
+	fmt.Fprintf(b, "The floor is a bare non-blocking write(2) of one %d-byte frame to each of %d loopback TCP sockets in turn, with their readers draining on the loadgen's CPU: no framing, locking, queueing or timers, only the system call a server needs per delivery (and the timer wake-ups between bursts). Measured on the server's CPU:", f0.FrameBytes, f0.Sockets)
+	for _, f := range res.Floor {
+		fmt.Fprintf(b, " **%.2f µs** per write at %s writes/s (%d of %s writes short", f.CPUUsPerWrite, si(f.Rate), f.Short, si(float64(f.Writes)))
+		if f.MaxLagMs > 10 {
+			fmt.Fprintf(b, "; the writer fell up to %s ms behind: one CPU could not write that fast", ms(f.MaxLagMs))
+		}
+		b.WriteString(");")
+	}
+	b.WriteString(" *× floor* divides a server's CPU µs per delivery by the floor at the nearest rate (for frames of the floor's size only).\n\n")
+	type cell struct {
+		server        string
+		clients, size int
+		rate, offered float64
+	}
+	per := map[cell][]float64{}
+	var order []cell
+	for _, r := range res.Runs {
+		if r.Kind != "matrix" || r.ServerUsage.CPUUsPerDelivery <= 0 {
+			continue
+		}
+		k := cell{r.Server, r.Clients, r.Size, r.Rate, r.OfferedPerS}
+		if _, ok := per[k]; !ok {
+			order = append(order, k)
+		}
+		per[k] = append(per[k], r.ServerUsage.CPUUsPerDelivery)
+	}
+	if len(order) == 0 {
+		b.WriteString("No matrix run measured the server's CPU per delivery.\n\n")
+		return
+	}
+	slices.SortStableFunc(order, func(x, y cell) int {
+		if c := cmp.Compare(x.offered, y.offered); c != 0 {
+			return c
+		}
+		return cmp.Compare(float64(x.size), float64(y.size))
+	})
+	b.WriteString("| server | clients × rate/s | size | offered deliveries/s | server CPU µs/delivery (median, runs) | × floor |\n")
+	b.WriteString("|---|---|---:|---:|---:|---:|\n")
+	for _, k := range order {
+		v := per[k]
+		slices.Sort(v)
+		med := v[(len(v)-1)/2]
+		x := "–"
+		if f := FloorAt(res.Floor, k.offered); f != nil && k.size+2 == f.FrameBytes {
+			x = fmt.Sprintf("**%.1f×**", med/f.CPUUsPerWrite)
+		}
+		fmt.Fprintf(b, "| %s | %d × %s | %d B | %s | %s (%d) | %s |\n", k.server, k.clients, fmtRate(k.rate), k.size, si(k.offered), us(med), len(v), x)
+	}
+	b.WriteString("\n")
 }

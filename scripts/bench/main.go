@@ -19,8 +19,15 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if len(os.Args) > 1 && os.Args[1] == bench.IdleCommand {
-		os.Exit(bench.IdleMain(ctx, os.Args[2:], os.Stdout, os.Stderr, os.Stdin))
+	if len(os.Args) > 1 {
+		switch os.Args[1] { // hidden subcommands: the bench runs itself with them
+		case bench.IdleCommand:
+			os.Exit(bench.IdleMain(ctx, os.Args[2:], os.Stdout, os.Stderr, os.Stdin))
+		case bench.FloorDrainCommand:
+			os.Exit(bench.FloorDrainMain(ctx, os.Args[2:], os.Stdout, os.Stderr, os.Stdin))
+		case bench.FloorWriteCommand:
+			os.Exit(bench.FloorWriteMain(ctx, os.Args[2:], os.Stdout, os.Stderr))
+		}
 	}
 	os.Exit(run(ctx, os.Args[1:]))
 }
@@ -39,7 +46,9 @@ func run(ctx context.Context, args []string) int {
 	fs := pflag.NewFlagSet("bench", pflag.ContinueOnError)
 	fs.Bool("quick", false, "the small matrix of make bench-quick (about 60 s) instead of the default (about 8 min)")
 	fs.StringVar(&cfg.Out, "out", "", "results directory (default results/<date>-<host>)")
-	fs.StringSliceVar(&cfg.Servers, "servers", cfg.Servers, "servers to measure: ours, node")
+	fs.StringSliceVar(&cfg.Servers, "servers", cfg.Servers, "servers to measure, in order: ours, node, the peers gorilla, nbio, gws, python (scripts/peers/), or a --server name")
+	var commands []string
+	fs.StringArrayVar(&commands, "server", nil, "NAME='COMMAND with {port}': also measure the server this shell command starts on 127.0.0.1:{port} (repeatable)")
 	fs.IntSliceVar(&cfg.Clients, "clients", cfg.Clients, "matrix: client counts")
 	fs.Float64SliceVar(&cfg.Rates, "rates", cfg.Rates, "matrix: broadcasts per second (across all senders)")
 	fs.IntSliceVar(&cfg.Sizes, "sizes", cfg.Sizes, "matrix: payload sizes in bytes")
@@ -57,6 +66,9 @@ func run(ctx context.Context, args []string) int {
 	fs.DurationVar(&cfg.CapWarmup, "cap-warmup", cfg.CapWarmup, "capacity: warmup per step")
 	fs.IntVar(&cfg.CapRepeat, "cap-repeat", cfg.CapRepeat, "capacity: searches per server (servers alternating); the capacity is their median, with min and max")
 	fs.IntVar(&cfg.IdleConns, "idle-conns", cfg.IdleConns, "idle connections for memory per connection (0 skips)")
+	fs.IntVar(&cfg.FloorSockets, "floor-sockets", cfg.FloorSockets, "floor: loopback sockets written to in turn (0 skips the floor)")
+	fs.Float64SliceVar(&cfg.FloorRates, "floor-rates", cfg.FloorRates, "floor: writes per second to measure the bare write(2) at")
+	fs.IntVar(&cfg.FloorFrame, "floor-frame", cfg.FloorFrame, "floor: bytes per write (66: the frame of a 64-byte message)")
 	fs.IntVar(&cfg.ServerCPU, "server-cpu", cfg.ServerCPU, "CPU the server is pinned to")
 	fs.IntVar(&cfg.LoadgenCPU, "loadgen-cpu", cfg.LoadgenCPU, "CPU the loadgen is pinned to")
 	fs.BoolVar(&cfg.NoPin, "no-pin", cfg.NoPin, "do not pin with taskset")
@@ -71,7 +83,7 @@ func run(ctx context.Context, args []string) int {
 	replot := fs.String("replot", "", "only redraw plots and summary.md of an existing results directory from its runs.json")
 	fs.SortFlags = false
 	fs.Usage = func() {
-		fmt.Fprintf(os.Stderr, "usage: go run ./scripts/bench [--quick] [flags]\n\nMeasures our server and the Node ws server one at a time on loopback: a\nclients × rate × size matrix, a capacity search at p99 < --slo, and memory\nper idle connection. Writes results/<date>-<host>/. See scripts/BENCH.md.\n\n%s", fs.FlagUsages())
+		fmt.Fprintf(os.Stderr, "usage: go run ./scripts/bench [--quick] [--server NAME='COMMAND {port}']… [flags]\n\nMeasures servers one at a time on loopback — ours, the Node ws server, the\npeers under scripts/peers/ and any --server — with the server's CPU per\ndelivery: the bare-write floor, a clients × rate × size matrix, a capacity\nsearch at p99 < --slo, and memory per idle connection. Writes\nresults/<date>-<host>/. See scripts/BENCH.md.\n\n%s\nExamples:\n  make bench-quick\n  make bench ARGS=\"--servers ours,gws --server mine='./mysrv --port {port}'\"\n  go run ./scripts/bench --servers ours --server uws='exec node uws.js {port}' --cap-steps 0\n", fs.FlagUsages())
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
@@ -83,6 +95,14 @@ func run(ctx context.Context, args []string) int {
 	if fs.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "bench: unexpected arguments %q (see --help)\n", fs.Args())
 		return 2
+	}
+	for _, c := range commands {
+		sc, err := bench.ParseServerCmd(c)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+			return 2
+		}
+		cfg.Commands = append(cfg.Commands, sc)
 	}
 	if *replot != "" {
 		if err := bench.Replot(*replot, bench.Env{Stderr: os.Stderr}); err != nil {
