@@ -157,8 +157,11 @@ func TestSilentPassesNowFail(t *testing.T) {
 		if res.code != ExitOK || res.rep == nil || !res.rep.Valid || len(res.rep.InvalidReasons) != 0 {
 			t.Errorf("exit %d, stderr %q, report %+v; want 0 and valid", res.code, res.stderr, res.rep)
 		}
-		if !strings.Contains(res.stdout, "kept the timetable") {
-			t.Errorf("stdout %q; want the generator line", res.stdout)
+		// Kept the timetable or, on a starved machine, OVERLOADED: either
+		// way the generator line judges sends, which a run that sent
+		// nothing has none of.
+		if !strings.Contains(res.stdout, "own send lag max") || strings.Contains(res.stdout, "sent nothing") {
+			t.Errorf("stdout %q; want the generator's timetable line", res.stdout)
 		}
 	})
 }
