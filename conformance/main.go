@@ -38,13 +38,13 @@ func run(args []string) int {
 	fs.StringVar(&cfg.ForbiddenOrigin, "forbidden-origin", "", "an Origin the server must refuse with 403 (case skipped when empty)")
 	fs.DurationVar(&cfg.Timeout, "timeout", cfg.Timeout, "bound of one case (heartbeat cases get 4× --pong-timeout more)")
 	fs.IntVar(&cfg.Parallel, "parallel", cfg.Parallel, "cases run at once")
-	fs.BoolVar(&cfg.Relaxed, "relaxed", false, "also echo 1–16 MiB messages")
+	fs.BoolVar(&cfg.Relaxed, "relaxed", false, "also echo 1–16 MiB messages and run the Autobahn 9.x cases (PF-xx: large, fragmented, chopped messages, 1,000 round trips)")
 	fs.StringVar(&cfg.Profile, "profile", cfg.Profile, "what the server does with a message: chat (relays it to every member of the room, sender included) or echo (sends it back to the sender only; multi-member cases are skipped)")
 	fs.StringVar(&cfg.JUnit, "junit", "", "write JUnit XML to this file")
 	fs.StringVar(&cfg.JSON, "json", "", "write a JSON report to this file")
 	fs.StringVar(&cfg.ReportDir, "report-dir", "", "write DIR/index.json in the Autobahn testsuite's shape, a JSON file per case with its wire log, and a self-contained DIR/index.html")
 	fs.StringVar(&cfg.Agent, "agent", "", "the server's name in --report-dir reports (default the --url host)")
-	fs.BoolVar(&cfg.List, "list", false, "print the catalogue (id, group, ref, title) and exit")
+	fs.BoolVar(&cfg.List, "list", false, "print the catalogue (id, group, Autobahn case, ref, title) and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(os.Stderr, "Usage: conformance --url ws://HOST:PORT/ [flags]\n       conformance serve [--addr 127.0.0.1:9001] [flags]   (judge a client; see conformance serve --help)\n\nFlags:\n%s\nExamples:\n"+
 			"  conformance --url ws://127.0.0.1:8181/ --ping-interval 25s --pong-timeout 60s --max-message 65536\n"+

@@ -31,4 +31,5 @@ browser=--browser
 bin/conformance --url "ws://127.0.0.1:$port/" $browser \
 	--ping-interval "$ping" --pong-timeout "$pong" --max-message "$maxmsg" --relaxed \
 	--max-conns "$maxconns" --forbidden-origin "http://evil.example" \
-	--junit results/conformance.xml --json results/conformance.json "$@"
+	--junit results/conformance.xml --json results/conformance.json \
+	--report-dir results/conformance-report --agent wsbench-server "$@"
