@@ -53,7 +53,10 @@ func (r *runner) progress(ctx context.Context, started time.Time) {
 			Foreign:    iv.Foreign,
 		}
 		lastSent = sent
-		if owed := r.sentWin.Load() * tk.Connected; owed > 0 {
+		// sentWin > 0 only once the ramp is over, so owedNow may read
+		// the members.
+		if sent := r.sentWin.Load(); sent > 0 && r.owedNow(sent) > 0 {
+			owed := r.owedNow(sent)
 			tk.Undelivered = max(0, 1-float64(iv.Delivered)/float64(owed))
 		}
 		if r.cfg.Progress != nil {
