@@ -27,6 +27,8 @@ func TestValidate(t *testing.T) {
 		{"zero timeout", func(c *Config) { c.Timeout = 0 }, "--timeout"},
 		{"huge max-conns", func(c *Config) { c.MaxConns = 5000 }, "--max-conns"},
 		{"list needs no url", func(c *Config) { c.URL, c.List = "", true }, ""},
+		{"unknown profile", func(c *Config) { c.Profile = "broadcast" }, "--profile"},
+		{"echo profile", func(c *Config) { c.Profile = suite.ProfileEcho }, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -94,5 +96,31 @@ func TestSelect(t *testing.T) {
 	}
 	if got := Select(cs, "upgrade"); len(got) != 1 || got[0].ID != "HS-01" {
 		t.Errorf("Select by title = %v", got)
+	}
+}
+
+// TestEchoProfileSkipsRoomCases: under --profile echo a case that needs
+// several members of a room is SKIPPED, saying why, without running; a
+// FAILED result with no section in its expectation gets the case's.
+func TestEchoProfileSkipsRoomCases(t *testing.T) {
+	t.Parallel()
+	var ran atomic.Int32
+	cases := []suite.Case{
+		{ID: "X-01", Ref: "contracts: broadcast", Room: true, Run: func(context.Context, *suite.Env) suite.Result { ran.Add(1); return suite.Pass() }},
+		{ID: "X-02", Ref: "RFC 6455 §5.1", Run: func(context.Context, *suite.Env) suite.Result { return suite.Fail("a close", "none") }},
+	}
+	cfg := DefaultConfig()
+	cfg.Profile = suite.ProfileEcho
+	env, err := cfg.Env(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	es := Execute(context.Background(), env, cases, 2, &out)
+	if r := es[0].Result; r.Verdict != suite.Skipped || !strings.Contains(r.Detail, "--profile echo") || ran.Load() != 0 {
+		t.Errorf("room case under echo = %v %q (ran %d times); want SKIPPED naming --profile echo, not run", r.Verdict, r.Detail, ran.Load())
+	}
+	if r := es[1].Result; r.Expected != "a close (RFC 6455 §5.1)" {
+		t.Errorf("FAILED expectation = %q; want the case's section appended", r.Expected)
 	}
 }
