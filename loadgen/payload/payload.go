@@ -1,5 +1,8 @@
 // Package payload is the loadgen's message codec: a fixed little-endian
-// header that every broadcast carries, padded to the configured size.
+// header that every broadcast carries, padded to the configured size; or,
+// for servers that handle text (--payload text, --template), the same
+// fields as an ASCII token (token.go) inside a message template
+// (template.go) that receivers find anywhere in what the server relays.
 //
 // Layout (HeaderLen = 32 bytes, all integers little-endian):
 //
@@ -11,7 +14,7 @@
 //	8      8    run id (uint64, random per run)
 //	16     8    sequence number of this sender (uint64, from 0)
 //	24     8    intended send time, Unix nanoseconds (int64)
-//	32     …    padding up to the message size (zeros)
+//	32     …    padding up to the message size (random bytes, see Pad)
 //
 // Decode never panics on arbitrary bytes; anything that is not a complete
 // header of this version is an error, which receivers count as a foreign
