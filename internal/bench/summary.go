@@ -238,7 +238,7 @@ func floorTable(b *strings.Builder, res Results) {
 		}
 		b.WriteString(");")
 	}
-	b.WriteString(" *× floor* divides a server's CPU µs per delivery by the floor at the nearest rate (for frames of the floor's size only).\n\n")
+	b.WriteString(" *× floor* divides a server's CPU µs per delivery by the floor at the nearest rate (for frames of the floor's size only). Below 1× a server made fewer system calls than deliveries: frames queued behind a busy socket go out together in one writev, which happens under overload.\n\n")
 	type cell struct {
 		server        string
 		clients, size int
