@@ -68,7 +68,8 @@ type Reader struct {
 	// CloseCode is the code of the server's close frame, if one came.
 	CloseCode ws.StatusCode
 
-	joined chan struct{} // closed once Await matched; nil = no Await
+	joined   chan struct{} // closed once Await matched; nil = no Await
+	isJoined bool          // joined is closed
 
 	// rx is the socket's kernel receive stamps (Options.RxTimestamps);
 	// nil when off or unsupported (RxErr says why). RxStamped counts
@@ -190,8 +191,8 @@ func (r *Reader) ReadFrame() error {
 		// stored block, so len(buf)+1 KiB is enough.
 		if want := int64(len(r.buf()) + 1024 - len(r.zbuf)); want > 0 {
 			n := int(min(want, rest))
-			if cap(r.zbuf) < len(r.buf())+1024 {
-				r.zbuf = make([]byte, 0, len(r.buf())+1024)
+			if cap(r.zbuf) < len(r.buf())+1024+len(zTail) {
+				r.zbuf = make([]byte, 0, len(r.buf())+1024+len(zTail))
 			}
 			at := len(r.zbuf)
 			r.zbuf = r.zbuf[:at+n]
@@ -270,13 +271,9 @@ func (r *Reader) control(op ws.OpCode, p []byte) error {
 func (r *Reader) message(b []byte) {
 	now := r.now()
 	awaited := false
-	if r.joined != nil && r.opt.Await.Match(b) {
-		awaited = true
-		select {
-		case <-r.joined:
-		default:
-			close(r.joined)
-		}
+	if r.joined != nil && !r.isJoined && r.opt.Await.Match(b) {
+		awaited, r.isJoined = true, true
+		close(r.joined)
 	}
 	w := r.stats.window.Load()
 	var h payload.Header
@@ -291,7 +288,7 @@ func (r *Reader) message(b []byte) {
 		senders = uint64(w.Table.Senders)
 	}
 	if err != nil || w == nil || h.RunID != w.RunID || uint64(h.Sender) >= senders {
-		if awaited || r.opt.Ignore != nil && r.opt.Ignore.Match(b) {
+		if awaited || r.joined != nil && r.opt.Await.Match(b) || r.opt.Ignore != nil && r.opt.Ignore.Match(b) {
 			r.Ignored++
 			return
 		}

@@ -155,3 +155,36 @@ func TestReadFrameJSONDoesNotAllocate(t *testing.T) {
 		t.Errorf("ReadFrame (JSON envelope) allocates %d times per message; want 0", a)
 	}
 }
+
+// BenchmarkReadFrameDeflate is BenchmarkReadFrameJSON with every envelope
+// compressed (permessage-deflate, no context takeover).
+func BenchmarkReadFrameDeflate(b *testing.B) {
+	const senders, slots = 100, 1 << 12
+	stats := NewStats(4)
+	stats.Start(testWindow(senders, 0, slots))
+	now := time.Now().UnixNano()
+	var data []byte
+	for n := uint64(0); n < slots; n++ {
+		z := compressed(envelope(42, uint32(n%senders), n/senders, now))
+		var f bytes.Buffer
+		_ = ws.WriteHeader(&f, ws.Header{Fin: true, OpCode: ws.OpText, Rsv: ws.Rsv(true, false, false), Length: int64(len(z))})
+		f.Write(z)
+		data = append(data, f.Bytes()...)
+	}
+	r := NewReaderWith(&client.Conn{Reader: bufio.NewReaderSize(&loop{data: data}, client.ReadBufferSize), Deflate: true}, stats, 0, Options{Text: true, Self: -1})
+	for range slots {
+		if err := r.ReadFrame(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if r.Foreign != 0 || r.Tracker.Delivered != slots {
+		b.Fatalf("foreign %d delivered %d; want 0, %d", r.Foreign, r.Tracker.Delivered, slots)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if err := r.ReadFrame(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
