@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -74,4 +75,55 @@ func TestPythonClientPasses(t *testing.T) {
 		return exec.CommandContext(ctx, py, append([]string{script, url}, driverFlags...)...)
 	}))
 	requireAllPass(t, got)
+}
+
+// requireProtocol checks the 25 protocol cases: OK, except the IDs in
+// nonStrict.
+func requireProtocol(t *testing.T, got map[string]suite.Result, nonStrict ...string) {
+	t.Helper()
+	n := 0
+	for id, r := range got {
+		if !strings.HasPrefix(id, "CP-") {
+			t.Errorf("%s: only protocol cases expected", id)
+			continue
+		}
+		n++
+		want := suite.OK
+		if slices.Contains(nonStrict, id) {
+			want = suite.NonStrict
+		}
+		if r.Verdict != want {
+			t.Errorf("%s = %v (%s); want %v", id, r.Verdict, report.Detail(r), want)
+		}
+	}
+	if n != 25 {
+		t.Errorf("%d protocol cases; want 25", n)
+	}
+}
+
+// TestNodeProtocol runs the Autobahn-style driver around the npm ws
+// client: everything passes but fail-fast UTF-8 (CP-21), which ws checks
+// only once the whole message has arrived.
+func TestNodeProtocol(t *testing.T) {
+	t.Parallel()
+	node, dir := testenv.NodeWS(t)
+	script := filepath.Join(testenv.Scripts(), "clients", "autobahn-client.js")
+	got, _ := runServe(t, fastConfig(), peerClient(t, func(ctx context.Context, base string) *exec.Cmd {
+		c := exec.CommandContext(ctx, node, script, base, "node-ws")
+		c.Env = append(os.Environ(), "NODE_PATH="+filepath.Join(dir, "node_modules"))
+		return c
+	}))
+	requireProtocol(t, got, "CP-21")
+}
+
+// TestPythonProtocol runs the Autobahn-style driver around Python's
+// websockets client: everything passes.
+func TestPythonProtocol(t *testing.T) {
+	t.Parallel()
+	py := testenv.PythonWebsockets(t)
+	script := filepath.Join(testenv.Scripts(), "clients", "autobahn-client.py")
+	got, _ := runServe(t, fastConfig(), peerClient(t, func(ctx context.Context, base string) *exec.Cmd {
+		return exec.CommandContext(ctx, py, script, base, "python-websockets")
+	}))
+	requireProtocol(t, got)
 }

@@ -26,10 +26,20 @@ type server struct {
 	logf func(string, ...any)
 	wg   sync.WaitGroup // the script and every connection goroutine
 
-	mu      sync.Mutex
-	sess    *session
-	started chan struct{} // closed when the first session starts
-	ended   chan struct{} // closed when its script has ended
+	mu        sync.Mutex
+	sess      *session
+	fz        fuzzing
+	started   chan struct{} // closed when a session or a protocol case starts
+	isStarted bool
+	ended     chan struct{} // closed when the session's script has ended
+}
+
+// startedOnce closes started the first time; callers hold mu.
+func (s *server) startedOnce() {
+	if !s.isStarted {
+		s.isStarted = true
+		close(s.started)
+	}
 }
 
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -39,10 +49,13 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		sess := s.sess
 		s.mu.Unlock()
 		sess.healthz(w)
+	case r.URL.Path == "/getCaseCount", r.URL.Path == "/runCase", r.URL.Path == "/getCaseStatus", r.URL.Path == "/updateReports":
+		s.fuzz(w, r)
 	case strings.HasPrefix(r.URL.Path, "/session/"):
 		s.session(w, r, strings.TrimPrefix(r.URL.Path, "/session/"))
 	case r.URL.Path == "/":
-		fmt.Fprintf(w, "wsbench conformance serve\n\nbehaviour session for a reconnecting client: ws://%s/session/AGENT\n", r.Host)
+		fmt.Fprintf(w, "wsbench conformance serve\n\nbehaviour session for a reconnecting client: ws://%s/session/AGENT\n"+
+			"protocol cases (Autobahn fuzzingserver endpoints): ws://%s/getCaseCount, /runCase?case=N&agent=A, /getCaseStatus?case=N&agent=A, /updateReports?agent=A\n", r.Host, r.Host)
 	default:
 		http.NotFound(w, r)
 	}
@@ -71,7 +84,7 @@ func (s *server) session(w http.ResponseWriter, r *http.Request, agent string) {
 			defer close(s.ended)
 			sess.run(s.ctx, a)
 		}()
-		close(s.started)
+		s.startedOnce()
 		s.mu.Unlock()
 		<-a.done
 		return
@@ -116,28 +129,32 @@ func Run(ctx context.Context, cfg Config, out io.Writer, logf func(string, ...an
 	sessionURL := "ws://" + addr + "/session/AGENT"
 	fmt.Fprintf(out, "conformance serve: listening on %s\n  behaviour session (reconnecting clients): %s  (AGENT: any name for your client)\n", addr, sessionURL)
 	fmt.Fprintf(out, "  the wsbench chat page as the client: open http://%s/session/chat-page in a browser\n", addr)
+	fmt.Fprintf(out, "  protocol cases for an echoing client (Autobahn fuzzingserver endpoints): ws://%s/getCaseCount, /runCase?case=N&agent=A, /updateReports?agent=A\n", addr)
 
 	rctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
-	s := &server{cfg: cfg, ctx: rctx, logf: logf, started: make(chan struct{}), ended: make(chan struct{})}
+	s := &server{cfg: cfg, ctx: rctx, logf: logf, started: make(chan struct{}), ended: make(chan struct{}),
+		fz: fuzzing{results: map[int]suite.Result{}, done: make(chan struct{})}}
 	hs := &http.Server{Handler: s, ReadHeaderTimeout: 5 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 	started := time.Now()
 
+	// The run ends with the behaviour session's script, with
+	// /updateReports from the protocol agent, or at the timeout.
 	select {
-	case <-s.started:
-		select {
-		case <-s.ended:
-		case <-rctx.Done():
-		}
+	case <-s.ended:
+	case <-s.fz.done:
 	case <-rctx.Done():
 	}
+	// Stop the script, then the listener and the handlers not yet
+	// upgraded, then wait for the upgraded ones (Shutdown does not track
+	// hijacked connections; they are in wg from before their upgrade).
 	cancel()
-	s.wg.Wait()
-	sctx, scancel := context.WithTimeout(context.Background(), 2*time.Second)
+	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
 	_ = hs.Shutdown(sctx)
 	scancel()
+	s.wg.Wait()
 	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return nil, fmt.Errorf("serve %s: %w", addr, err)
 	}
@@ -145,12 +162,20 @@ func Run(ctx context.Context, cfg Config, out io.Writer, logf func(string, ...an
 		return nil, ctx.Err()
 	}
 
-	var obs *observations
+	var all []suite.Case
 	if s.sess != nil {
-		obs = &s.sess.obs
+		obs := &s.sess.obs
 		fmt.Fprintf(out, "agent %q (User-Agent %q)\n", obs.agent, obs.userAgent)
+		all = Cases(cfg, obs)
 	}
-	sel, _ := regexpSelect(Cases(cfg, obs), cfg.Run)
+	if s.fz.agent != "" { // no handler runs any more: wg is done
+		fmt.Fprintf(out, "protocol agent %q: %d of %d cases run\n", s.fz.agent, len(s.fz.results), len(protocolCases))
+		all = append(all, protocolSuite(&s.fz)...)
+	}
+	if len(all) == 0 {
+		all = Cases(cfg, nil) // every behaviour case FAILED: no client came
+	}
+	sel, _ := regexpSelect(all, cfg.Run)
 	env := &suite.Env{CaseTimeout: time.Second, Logf: logf}
 	entries := runner.Execute(ctx, env, sel, 1, out)
 	if _, err := fmt.Fprintln(out, report.Count(entries)); err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -44,10 +45,16 @@ func fastConfig() serve.Config {
 // printed output.
 func runSession(t *testing.T, cfg serve.Config, agent string, client func(ctx context.Context, url string)) (map[string]suite.Result, string) {
 	t.Helper()
+	return runServe(t, cfg, func(ctx context.Context, base string) { client(ctx, base+"/session/"+agent) })
+}
+
+// runServe is runSession for any client: it gets ws://ADDR.
+func runServe(t *testing.T, cfg serve.Config, client func(ctx context.Context, base string)) (map[string]suite.Result, string) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	urls := make(chan string, 1)
-	cfg.Ready = func(a net.Addr) { urls <- "ws://" + a.String() + "/session/" + agent }
+	cfg.Ready = func(a net.Addr) { urls <- "ws://" + a.String() }
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -192,6 +199,88 @@ func TestBrokenClientFails(t *testing.T) {
 		"CR-01": suite.OK, "CR-02": suite.OK, "CR-03": suite.Failed, "CR-04": suite.Failed,
 		"CR-05": suite.OK, "CR-06": suite.Failed, "CR-07": suite.Failed, "CR-08": suite.Informational,
 		"CR-09": suite.OK, "CR-10": suite.Failed, "CR-11": suite.Skipped,
+	}
+	for id, v := range want {
+		if got[id].Verdict != v {
+			t.Errorf("%s = %v (%s); want %v", id, got[id].Verdict, report.Detail(got[id]), v)
+		}
+	}
+}
+
+// brokenEchoClient runs every protocol case and echoes every data frame as
+// it came (masked, as a client must, but with its RSV bits and opcode),
+// answers pings whatever their size and answers every close with 1000: it
+// validates nothing.
+func brokenEchoClient(ctx context.Context, base string) {
+	run := func(path string) {
+		dctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		nc, br, _, err := ws.Dial(dctx, base+path)
+		cancel()
+		if err != nil {
+			return
+		}
+		defer nc.Close()
+		stop := context.AfterFunc(ctx, func() { nc.Close() })
+		defer stop()
+		var r io.Reader = nc
+		if br != nil {
+			r = io.MultiReader(br, nc)
+		}
+		for {
+			h, err := ws.ReadHeader(r)
+			if err != nil {
+				return
+			}
+			p := make([]byte, h.Length)
+			if _, err := io.ReadFull(r, p); err != nil {
+				return
+			}
+			if h.Masked {
+				ws.Cipher(p, h.Mask, 0)
+			}
+			out := ws.Header{Fin: h.Fin, Rsv: h.Rsv, OpCode: h.OpCode}
+			switch h.OpCode {
+			case ws.OpPong:
+				continue
+			case ws.OpPing:
+				out = ws.Header{Fin: true, OpCode: ws.OpPong}
+			case ws.OpClose:
+				p = ws.NewCloseFrameBody(ws.StatusNormalClosure, "")
+				out = ws.Header{Fin: true, OpCode: ws.OpClose}
+			}
+			out.Masked, out.Mask, out.Length = true, ws.NewMask(), int64(len(p))
+			ws.Cipher(p, out.Mask, 0)
+			if ws.WriteHeader(nc, out) != nil {
+				return
+			}
+			if _, err := nc.Write(p); err != nil || h.OpCode == ws.OpClose {
+				return
+			}
+		}
+	}
+	run("/getCaseCount") // the count is known: serve.ProtocolCaseCount
+	for i := 1; i <= serve.ProtocolCaseCount(); i++ {
+		run(fmt.Sprintf("/runCase?case=%d&agent=broken-echo", i))
+	}
+	run("/updateReports?agent=broken-echo")
+}
+
+// TestBrokenProtocolClientFails: a client that validates nothing passes
+// the echo, ping and close cases, is NON-STRICT where it answers a broken
+// close with 1000 or waits for a whole message, and FAILS every case where
+// it should have failed the connection but echoed or waited instead.
+func TestBrokenProtocolClientFails(t *testing.T) {
+	t.Parallel()
+	got, _ := runServe(t, fastConfig(), brokenEchoClient)
+	want := map[string]suite.Verdict{}
+	for i := 1; i <= serve.ProtocolCaseCount(); i++ {
+		want[fmt.Sprintf("CP-%02d", i)] = suite.OK
+	}
+	for _, id := range []string{"CP-08", "CP-09", "CP-10", "CP-20", "CP-21"} {
+		want[id] = suite.NonStrict
+	}
+	for i := 11; i <= 19; i++ {
+		want[fmt.Sprintf("CP-%02d", i)] = suite.Failed
 	}
 	for id, v := range want {
 		if got[id].Verdict != v {

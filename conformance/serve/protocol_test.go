@@ -1,0 +1,45 @@
+package serve
+
+import (
+	"bufio"
+	"net"
+	"testing"
+
+	"github.com/gobwas/ws"
+)
+
+// FuzzPeerNext feeds arbitrary client bytes to the protocol cases' frame
+// reader: it must return an event for each, never panic, and never hold
+// more than maxProtoMessage of a message.
+func FuzzPeerNext(f *testing.F) {
+	masked := func(op ws.OpCode, fin bool, p string) []byte {
+		fr := ws.MaskFrame(ws.NewFrame(op, fin, []byte(p)))
+		b, _ := ws.CompileFrame(fr)
+		return b
+	}
+	f.Add(masked(ws.OpText, true, "hello"))
+	f.Add(append(masked(ws.OpText, false, "frag-"), append(masked(ws.OpPing, true, "p"), masked(ws.OpContinuation, true, "end")...)...))
+	f.Add(masked(ws.OpClose, true, "\x03\xe8bye"))
+	f.Add(masked(ws.OpContinuation, true, "orphan"))
+	f.Add([]byte{0x81, 0xff, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}) // 63-bit length
+	f.Add([]byte{0x83, 0x80, 1, 2, 3, 4})                                     // reserved opcode
+	f.Fuzz(func(t *testing.T, data []byte) {
+		server, client := net.Pipe()
+		defer server.Close()
+		go func() {
+			_, _ = client.Write(data)
+			client.Close()
+		}()
+		p := &peer{nc: server, br: bufio.NewReader(server)}
+		for range 64 {
+			e := p.next()
+			if len(p.msg) > maxProtoMessage {
+				t.Fatalf("holding %d bytes of a message", len(p.msg))
+			}
+			_ = e.String()
+			if e.op == 0 || e.op == ws.OpClose {
+				return
+			}
+		}
+	})
+}
