@@ -17,7 +17,7 @@ import (
 type fuzzing struct {
 	agent   string
 	results map[int]suite.Result // by case index (0-based)
-	done    chan struct{}         // closed by /updateReports for agent
+	done    chan struct{}        // closed by /updateReports for agent
 	closed  bool
 }
 
@@ -157,4 +157,3 @@ func protocolSuite(fz *fuzzing) []suite.Case {
 	}
 	return out
 }
-

@@ -37,9 +37,9 @@ type protoCase struct {
 type peer struct {
 	nc       net.Conn
 	br       *bufio.Reader
-	unmasked int      // client frames that arrived without a mask (§5.1)
-	log      []string // what the client sent, for details
-	over     bool     // the client closed, or the connection ended
+	unmasked int       // client frames that arrived without a mask (§5.1)
+	log      []string  // what the client sent, for details
+	over     bool      // the client closed, or the connection ended
 	msg      []byte    // the message being reassembled across control frames
 	msgOp    ws.OpCode // its opcode; 0 = none
 }
