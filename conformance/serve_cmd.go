@@ -32,12 +32,17 @@ func runServe(args []string) int {
 	fs.DurationVar(&cfg.Quiet, "quiet", cfg.Quiet, "after the last close the client must stay away this long (at least 1.5× its longest delay)")
 	fs.StringVar(&cfg.JUnit, "junit", "", "write JUnit XML to this file")
 	fs.StringVar(&cfg.JSON, "json", "", "write a JSON report to this file")
+	fs.StringVar(&cfg.ReportDir, "report-dir", "", "write Autobahn-shaped reports here: index.json, one JSON file per case, index.html")
 	fs.Usage = func() {
 		fmt.Fprintf(os.Stderr, "Usage: conformance serve [--addr 127.0.0.1:9001] [flags]\n\n"+
 			"Point a reconnecting client at ws://ADDR/session/AGENT; the suite drops, refuses,\n"+
-			"freezes and closes its connections and judges what it does (cases CR-01..CR-11).\n\nFlags:\n%s\nExamples:\n"+
+			"freezes and closes its connections and judges what it does (cases CR-01..CR-11).\n"+
+			"Point an echoing client's Autobahn test driver at ws://ADDR (/getCaseCount, /runCase?case=N&agent=A,\n"+
+			"/getCaseStatus, /updateReports?agent=A): protocol cases CP-01..CP-25. The run ends with the\n"+
+			"behaviour session, with /updateReports, or at --timeout.\n\nFlags:\n%s\nExamples:\n"+
 			"  conformance serve --addr 127.0.0.1:9001\n"+
-			"  conformance serve --json results/client.json --heartbeat-bound 40s   # a client with a 30 s heartbeat\n", fs.FlagUsages())
+			"  conformance serve --json results/client.json --heartbeat-bound 40s   # a client with a 30 s heartbeat\n"+
+			"  conformance serve --report-dir results/client   # then: node scripts/clients/autobahn-client.js ws://127.0.0.1:9001\n", fs.FlagUsages())
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {

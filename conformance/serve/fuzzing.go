@@ -108,6 +108,7 @@ func (s *server) runCase(p *peer, agent string, idx int) {
 		r = suite.Failf("every client frame masked (RFC 6455 §5.1, §5.3)", "%d unmasked frames", p.unmasked)
 	}
 	r.Elapsed = time.Since(start)
+	r.Wire, r.RemoteClose = append([]string{}, p.log...), p.closeCode
 	if len(p.log) > 0 && r.Verdict != suite.OK {
 		r.Detail = joinDetail(r.Detail, "client sent: "+tail(p.log, 4))
 	}
@@ -152,7 +153,7 @@ func protocolSuite(fz *fuzzing) []suite.Case {
 		if !ok {
 			r = suite.Skip(fmt.Sprintf("the client did not run case %d (/runCase?case=%d)", i+1, i+1))
 		}
-		out = append(out, suite.Case{ID: c.id, Group: "client-protocol", Title: c.title, Ref: c.ref,
+		out = append(out, suite.Case{ID: c.id, Group: "client-protocol", Title: c.title, Ref: c.ref, Autobahn: autobahnOf[c.id],
 			Run: func(context.Context, *suite.Env) suite.Result { return r }})
 	}
 	return out

@@ -2,6 +2,7 @@ package serve_test
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -122,8 +123,27 @@ func TestPythonProtocol(t *testing.T) {
 	t.Parallel()
 	py := testenv.PythonWebsockets(t)
 	script := filepath.Join(testenv.Scripts(), "clients", "autobahn-client.py")
-	got, _ := runServe(t, fastConfig(), peerClient(t, func(ctx context.Context, base string) *exec.Cmd {
+	cfg := fastConfig()
+	cfg.ReportDir = t.TempDir()
+	got, _ := runServe(t, cfg, peerClient(t, func(ctx context.Context, base string) *exec.Cmd {
 		return exec.CommandContext(ctx, py, script, base, "python-websockets")
 	}))
 	requireProtocol(t, got)
+	// --report-dir: Autobahn's index.json, one entry per case for the agent.
+	b, err := os.ReadFile(filepath.Join(cfg.ReportDir, "index.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var idx map[string]map[string]struct {
+		Behavior string `json:"behavior"`
+	}
+	if err := json.Unmarshal(b, &idx); err != nil {
+		t.Fatalf("index.json: %v", err)
+	}
+	if n := len(idx["python-websockets"]); n != 25 {
+		t.Errorf("index.json has %d cases for python-websockets; want 25", n)
+	}
+	if r := idx["python-websockets"]["5.6"]; r.Behavior != "OK" {
+		t.Errorf("index.json case 5.6 (CP-04) = %q; want OK", r.Behavior)
+	}
 }

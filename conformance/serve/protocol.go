@@ -32,16 +32,25 @@ type protoCase struct {
 	run            func(p *peer) suite.Result
 }
 
+// autobahnOf names the Autobahn testsuite case each protocol case
+// corresponds to, where one does.
+var autobahnOf = map[string]string{
+	"CP-01": "1.1.1-1.1.7", "CP-02": "1.2.1-1.2.7", "CP-03": "2.4", "CP-04": "5.6", "CP-08": "7.3.2",
+	"CP-10": "7.5.1", "CP-12": "3.1", "CP-13": "4.1.1", "CP-14": "4.2.1", "CP-15": "2.5", "CP-16": "5.1",
+	"CP-17": "5.9", "CP-19": "5.18", "CP-21": "6.4.1", "CP-23": "2.8", "CP-24": "7.3.1",
+}
+
 // peer is the client side of one runCase connection, read frame by frame.
 // Only the case's goroutine uses it.
 type peer struct {
-	nc       net.Conn
-	br       *bufio.Reader
-	unmasked int       // client frames that arrived without a mask (§5.1)
-	log      []string  // what the client sent, for details
-	over     bool      // the client closed, or the connection ended
-	msg      []byte    // the message being reassembled across control frames
-	msgOp    ws.OpCode // its opcode; 0 = none
+	nc        net.Conn
+	br        *bufio.Reader
+	unmasked  int       // client frames that arrived without a mask (§5.1)
+	log       []string  // what the client sent, for details
+	over      bool      // the client closed, or the connection ended
+	msg       []byte    // the message being reassembled across control frames
+	msgOp     ws.OpCode // its opcode; 0 = none
+	closeCode int       // the code of the client's close frame (1005 empty, 0 none)
 }
 
 // event is one thing the client sent: a whole data message, a pong, a
@@ -140,7 +149,7 @@ func (p *peer) next() event {
 			if len(payload) >= 2 {
 				e.code, e.reason = int(binary.BigEndian.Uint16(payload)), string(payload[2:])
 			}
-			p.over = true
+			p.over, p.closeCode = true, e.code
 			p.log = append(p.log, e.String())
 			return e
 		case h.OpCode.IsControl():

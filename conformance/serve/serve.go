@@ -163,7 +163,12 @@ func Run(ctx context.Context, cfg Config, out io.Writer, logf func(string, ...an
 	}
 
 	var all []suite.Case
+	agent := "client"
+	if s.fz.agent != "" {
+		agent = s.fz.agent
+	}
 	if s.sess != nil {
+		agent = s.sess.agent
 		obs := &s.sess.obs
 		fmt.Fprintf(out, "agent %q (User-Agent %q)\n", obs.agent, obs.userAgent)
 		all = Cases(cfg, obs)
@@ -190,6 +195,11 @@ func Run(ctx context.Context, cfg Config, out io.Writer, logf func(string, ...an
 		rep := report.NewJSON(sessionURL, started, entries)
 		if err := runner.WriteFile(cfg.JSON, func(w io.Writer) error { return report.WriteJSON(w, rep) }); err != nil {
 			return entries, err
+		}
+	}
+	if cfg.ReportDir != "" {
+		if err := report.WriteAutobahn(cfg.ReportDir, agent, "ws://"+addr, started, entries); err != nil {
+			return entries, fmt.Errorf("--report-dir: %w", err)
 		}
 	}
 	return entries, nil
