@@ -212,6 +212,15 @@ func runScenario(ctx context.Context, e *env, s Scenario, rep *Report) ScenarioR
 	res.ServerCloseCodes = CloseCodesSent(before, after)
 	res.Failures = append(res.Failures, res.Outcome.Failures...)
 
+	if len(res.Outcome.LatencyFailures) > 0 {
+		if why := noisy(e.cfg, res); why != "" {
+			for _, f := range res.Outcome.LatencyFailures {
+				res.Notes = append(res.Notes, f+", but "+why+": not judged")
+			}
+		} else {
+			res.Failures = append(res.Failures, res.Outcome.LatencyFailures...)
+		}
+	}
 	if p != nil {
 		limit := max(e.cfg.MaxRatio*ref.P99ms, float64(e.cfg.P99Floor)/float64(time.Millisecond))
 		if ref.P99ms > 0 {
@@ -222,12 +231,8 @@ func runScenario(ctx context.Context, e *env, s Scenario, rep *Report) ScenarioR
 			res.Failures = append(res.Failures, "probe: "+res.Probe.Err)
 		case res.Probe.Dropped > 0:
 			res.Failures = append(res.Failures, fmt.Sprintf("probe: the server closed %d of its %d clients", res.Probe.Dropped, res.Probe.Connected))
-		case res.Probe.P99ms > limit && res.OtherServerCPUPct > maxOtherPct:
-			// Not the server's doing: other processes ran on its core.
-			res.Notes = append(res.Notes, fmt.Sprintf("probe p99 %.2f ms exceeds %.2f ms (%.1f× clean %.2f ms), but other processes used %.0f %% of the server's CPU %d meanwhile (over %.0f %%): latency not judged", res.Probe.P99ms, limit, e.cfg.MaxRatio, ref.P99ms, res.OtherServerCPUPct, e.cfg.ServerCPU, maxOtherPct))
-		case res.Probe.P99ms > limit && res.ProbeCPUBusyPct > maxProbeCPUPct:
-			// The probe's own core was saturated (attacker or others).
-			res.Notes = append(res.Notes, fmt.Sprintf("probe p99 %.2f ms exceeds %.2f ms (%.1f× clean %.2f ms), but the probe's CPU %d was %.0f %% busy meanwhile (attacker and other processes; over %.0f %%): latency not judged", res.Probe.P99ms, limit, e.cfg.MaxRatio, ref.P99ms, e.cfg.ProbeCPU, res.ProbeCPUBusyPct, maxProbeCPUPct))
+		case res.Probe.P99ms > limit && noisy(e.cfg, res) != "":
+			res.Notes = append(res.Notes, fmt.Sprintf("probe p99 %.2f ms exceeds %.2f ms (%.1f× clean %.2f ms), but %s: latency not judged", res.Probe.P99ms, limit, e.cfg.MaxRatio, ref.P99ms, noisy(e.cfg, res)))
 		case res.Probe.P99ms > limit:
 			res.Failures = append(res.Failures, fmt.Sprintf("probe p99 %.2f ms exceeds %.2f ms (%.1f× clean %.2f ms, floor %v)", res.Probe.P99ms, limit, e.cfg.MaxRatio, ref.P99ms, e.cfg.P99Floor))
 		}
@@ -240,6 +245,20 @@ func runScenario(ctx context.Context, e *env, s Scenario, rep *Report) ScenarioR
 	}
 	res.Pass = len(res.Failures) == 0
 	return res
+}
+
+// noisy says why a latency measured during the scenario is not the
+// server's to answer for ("" when it is): other work took over maxOtherPct
+// of the server's pinned CPU, or the probe's own CPU (shared with the
+// attacker) was over maxProbeCPUPct busy.
+func noisy(cfg Config, res ScenarioResult) string {
+	switch {
+	case res.OtherServerCPUPct > maxOtherPct:
+		return fmt.Sprintf("CPU time not the server's took %.0f %% of its CPU %d meanwhile (over %.0f %%)", res.OtherServerCPUPct, cfg.ServerCPU, maxOtherPct)
+	case res.ProbeCPUBusyPct > maxProbeCPUPct:
+		return fmt.Sprintf("the probe's CPU %d was %.0f %% busy meanwhile (attacker and other processes; over %.0f %%)", cfg.ProbeCPU, res.ProbeCPUBusyPct, maxProbeCPUPct)
+	}
+	return ""
 }
 
 func mib(b int64) float64 { return float64(b) / (1 << 20) }

@@ -26,6 +26,10 @@ type Outcome struct {
 	Codes     map[string]int `json:"codes"`              // close codes (or "eof", "reset", "open", …) the abusive clients saw
 	Facts     map[string]any `json:"facts,omitempty"`    // scenario-specific measurements
 	Failures  []string       `json:"failures,omitempty"` // scenario-specific criteria not met
+	// LatencyFailures are timing criteria not met; like the probe's
+	// latency they count as failures only when the machine was quiet
+	// enough for a latency to be the server's (runScenario).
+	LatencyFailures []string `json:"latency_failures,omitempty"`
 }
 
 func newOutcome() Outcome { return Outcome{Codes: map[string]int{}, Facts: map[string]any{}} }

@@ -166,7 +166,7 @@ func slowloris(ctx context.Context, e *env) Outcome {
 		out.Failures = append(out.Failures, fmt.Sprintf("newcomers: %d of %d joined and chatted (%.1f %%); want all", nr.ok, nr.attempts, pct(nr.ok, nr.attempts)))
 	}
 	if p99 := quantile(nr.handshakes, 0.99); p99 > e.cfg.NewcomerMaxP99 {
-		out.Failures = append(out.Failures, fmt.Sprintf("newcomer handshake p99 %.1f ms exceeds %v", ms(p99), e.cfg.NewcomerMaxP99))
+		out.LatencyFailures = append(out.LatencyFailures, fmt.Sprintf("newcomer handshake p99 %.1f ms exceeds %v", ms(p99), e.cfg.NewcomerMaxP99))
 	}
 	if nr.healthOK < nr.healthAttempts {
 		out.Failures = append(out.Failures, fmt.Sprintf("/healthz: %d of %d answered 200", nr.healthOK, nr.healthAttempts))
