@@ -43,7 +43,7 @@ func worldConfig(url string) Config {
 }
 
 // nodeChat starts scripts/peers/node-chat/server.js with the given style.
-func nodeChat(t *testing.T, style string, args ...string) string {
+func nodeChat(t testing.TB, style string, args ...string) string {
 	t.Helper()
 	node, dir := testenv.NodeWS(t)
 	cmd := exec.Command(node, append([]string{filepath.Join(testenv.Scripts(), "peers", "node-chat", "server.js"), "--style", style, "--port", "0"}, args...)...)
