@@ -21,6 +21,7 @@ func runServe(args []string) int {
 	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address (host:port; port 0 picks one)")
 	fs.DurationVar(&cfg.Timeout, "timeout", cfg.Timeout, "bound of the whole run, waiting for the client included")
 	fs.StringVar(&cfg.Run, "run", "", "print only cases whose ID (or \"ID title\") matches this regexp")
+	fs.BoolVar(&cfg.List, "list", false, "print the catalogue of client cases (id, group, ref, title) and exit")
 	fs.DurationVar(&cfg.Idle, "idle", cfg.Idle, "phase idle: how long the first connection stays idle while the suite pings")
 	fs.DurationVar(&cfg.PingEvery, "ping-every", cfg.PingEvery, "the suite's ping period; a pong must come back within it")
 	fs.IntVar(&cfg.Attempts, "attempts", cfg.Attempts, "phase drops: attempts dropped in a row (3-20)")

@@ -9,6 +9,7 @@ func TestServeExitCodes(t *testing.T) {
 		want int
 	}{
 		{"help", []string{"serve", "--help"}, 0},
+		{"list", []string{"serve", "--list"}, 0},
 		{"unknown flag", []string{"serve", "--bogus"}, 2},
 		{"stray argument", []string{"serve", "ws://x/"}, 2},
 		{"bad addr", []string{"serve", "--addr", "nowhere"}, 2},

@@ -40,7 +40,7 @@ func Cases(cfg Config, o *observations) []suite.Case {
 	var out []suite.Case
 	for _, bc := range behaviourCases {
 		r := verdict(cfg, o, bc)
-		out = append(out, suite.Case{ID: bc.id, Group: "client", Title: bc.title, Ref: bc.ref,
+		out = append(out, suite.Case{ID: bc.id, Group: "reconnect", Title: bc.title, Ref: bc.ref,
 			Run: func(context.Context, *suite.Env) suite.Result { return r }})
 	}
 	return out

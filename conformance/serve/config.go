@@ -33,6 +33,7 @@ type Config struct {
 	Addr    string        // listen address, host:port
 	Timeout time.Duration // the whole run: waiting for a client included
 	Run     string        // regexp over "ID title"; empty selects all
+	List    bool          // print the catalogue and return
 
 	Idle           time.Duration // phase 1 length
 	PingEvery      time.Duration // the suite's ping period on live connections

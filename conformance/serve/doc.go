@@ -33,6 +33,15 @@
 // message (so an application heartbeat such as the chat page's "__ping__"
 // gets an answer) and pings the client every PingEvery.
 //
+// The same server answers the Autobahn testsuite fuzzingserver's endpoints
+// (/getCaseCount, /runCase?case=N&agent=A, /getCaseStatus, /updateReports),
+// so a client library's Autobahn driver runs the protocol cases CP-01…CP-25
+// unchanged: each is one connection on which the suite sends frames, some
+// broken on purpose, and reads what the echoing client does (protocol.go,
+// fuzzing.go). The run ends with the behaviour session's script, with
+// /updateReports, or at Config.Timeout; the verdicts then go through the
+// runner and report packages like the server cases'.
+//
 // A delay is measured from the moment the suite ended the previous
 // connection (or refused the attempt) to the arrival of the next handshake
 // request, so it includes the client's dial time (under a millisecond on

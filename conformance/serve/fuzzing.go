@@ -153,7 +153,7 @@ func protocolSuite(fz *fuzzing) []suite.Case {
 		if !ok {
 			r = suite.Skip(fmt.Sprintf("the client did not run case %d (/runCase?case=%d)", i+1, i+1))
 		}
-		out = append(out, suite.Case{ID: c.id, Group: "client-protocol", Title: c.title, Ref: c.ref, Autobahn: autobahnOf[c.id],
+		out = append(out, suite.Case{ID: c.id, Group: "protocol", Title: c.title, Ref: c.ref, Autobahn: autobahnOf[c.id],
 			Run: func(context.Context, *suite.Env) suite.Result { return r }})
 	}
 	return out

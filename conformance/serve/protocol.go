@@ -360,7 +360,7 @@ var protocolCases = []protoCase{
 			return p.frame(ws.OpText, true, []byte{0xce, 0xba, 0xe1, 0xbd, 0xb9, 0xcf, 0x83, 0xce, 0xbc, 0xce, 0xb5, 0xed, 0xa0, 0x80, 0x65, 0x64, 0x69, 0x74, 0x65, 0x64})
 		})
 	}},
-	{"CP-12", "a frame with RSV1 set and no extension negotiated fails the connection (1002)", "RFC 6455 §5.2; Autobahn 3.2", func(p *peer) suite.Result {
+	{"CP-12", "a frame with RSV1 set and no extension negotiated fails the connection (1002)", "RFC 6455 §5.2; Autobahn 3.1", func(p *peer) suite.Result {
 		return mustFail(p, "RSV1 without an extension", []int{1002}, func() error {
 			return p.send(ws.Header{Fin: true, Rsv: ws.Rsv(true, false, false), OpCode: ws.OpText}, []byte("rsv1"))
 		})

@@ -117,6 +117,11 @@ func Run(ctx context.Context, cfg Config, out io.Writer, logf func(string, ...an
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
+	if cfg.List {
+		all := append(Cases(cfg, nil), protocolSuite(&fuzzing{})...)
+		sel, _ := regexpSelect(all, cfg.Run)
+		return nil, runner.List(out, sel)
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen %s: %w", cfg.Addr, err)
