@@ -32,6 +32,7 @@ func TestWorldFlagsRefused(t *testing.T) {
 		{"header without colon", []string{"--header", "Bearer x"}, "want 'Key: Value'"},
 		{"scan-bytes below a token", []string{"--payload", "text", "--scan-bytes", "10"}, "--scan-bytes 10"},
 		{"template in host", []string{"--url", "ws://chat-{{room}}.test/"}, "is not a WebSocket URL"},
+		{"token past scan-bytes", []string{"--template", `{{pad}} {{token}}`, "--size", "5000"}, "beyond what receivers scan"},
 		{"world with procs", []string{"--payload", "text", "--procs", "2"}, "run one process"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

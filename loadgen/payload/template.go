@@ -166,6 +166,14 @@ func (m *Message) Len(size int) int {
 	return size
 }
 
+// TokenAt returns the offset of the token in a message of target size.
+func (m *Message) TokenAt(size int) int {
+	if m.padFirst {
+		return m.Len(size) - len(m.after) - TokenLen
+	}
+	return len(m.before)
+}
+
 // MinLen returns the length of the message without pad.
 func (m *Message) MinLen() int { return m.fixed }
 

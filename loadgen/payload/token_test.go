@@ -140,6 +140,14 @@ func TestMessageAppend(t *testing.T) {
 	if back, err := FindToken(got); err != nil || back != h {
 		t.Errorf("FindToken = %+v, %v; want %+v", back, err, h)
 	}
+	if at := m.TokenAt(200); !bytes.HasPrefix(got[at:], AppendToken(nil, h)) {
+		t.Errorf("TokenAt(200) = %d; the token is not there in %s", at, got)
+	}
+	padFirst, _ := ParseTemplate(`{"pad":"{{pad}}","text":"{{token}}"}`, true)
+	pm := padFirst.Bind(0, 0)
+	if pf := pm.Append(nil, h, 300, pad); !bytes.HasPrefix(pf[pm.TokenAt(300):], AppendToken(nil, h)) {
+		t.Errorf("pad first: TokenAt(300) = %d; the token is not there in %s", pm.TokenAt(300), pf)
+	}
 	if short := m.Append(nil, h, 10, pad); len(short) != m.MinLen() {
 		t.Errorf("size below the text: len %d; want MinLen %d (no pad)", len(short), m.MinLen())
 	}

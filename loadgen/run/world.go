@@ -113,11 +113,8 @@ func (w World) validate(c Config, bad func(string, ...any) error) error {
 	switch {
 	case scan < payload.TokenLen || scan > MaxScanBytes:
 		return bad("--scan-bytes %d: want %d (one token) up to %d", w.ScanBytes, payload.TokenLen, MaxScanBytes)
-	case msg != nil && msg.MinLen() > scan:
-		return bad("--scan-bytes %d: the --template text is %d bytes before padding, so receivers may not reach the token; raise --scan-bytes", scan, msg.MinLen())
-	}
-	if msg != nil && strings.HasPrefix(w.Template, payload.PhPad) && c.Size > scan {
-		return bad("--template starts with {{pad}} and --size %d exceeds --scan-bytes %d: receivers would not reach the token; put {{pad}} after {{token}} or raise --scan-bytes", c.Size, scan)
+	case msg != nil && msg.TokenAt(c.Size)+payload.TokenLen > scan:
+		return bad("--scan-bytes %d: the token ends at byte %d of the message, beyond what receivers scan; raise --scan-bytes or put {{token}} earlier in --template", scan, msg.TokenAt(c.Size)+payload.TokenLen)
 	}
 	for _, s := range w.OnOpen {
 		if _, err := payload.ParseTemplate(s, false); err != nil {
