@@ -39,6 +39,7 @@ func run(args []string) int {
 	fs.DurationVar(&cfg.Timeout, "timeout", cfg.Timeout, "bound of one case (heartbeat cases get 4× --pong-timeout more)")
 	fs.IntVar(&cfg.Parallel, "parallel", cfg.Parallel, "cases run at once")
 	fs.BoolVar(&cfg.Relaxed, "relaxed", false, "also echo 1–16 MiB messages and run the Autobahn 9.x cases (PF-xx: large, fragmented, chopped messages, 1,000 round trips)")
+	fs.BoolVar(&cfg.Deflate, "deflate", false, "offer permessage-deflate (RFC 7692) and run its cases (DF-xx: negotiation, compressed echo, compression bomb)")
 	fs.StringVar(&cfg.Profile, "profile", cfg.Profile, "what the server does with a message: chat (relays it to every member of the room, sender included) or echo (sends it back to the sender only; multi-member cases are skipped)")
 	fs.StringVar(&cfg.JUnit, "junit", "", "write JUnit XML to this file")
 	fs.StringVar(&cfg.JSON, "json", "", "write a JSON report to this file")

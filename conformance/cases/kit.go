@@ -40,6 +40,7 @@ func Catalogue(rec *rawclient.Recorder) []suite.Case {
 	all = append(all, k.protocol()...)
 	all = append(all, k.limits()...)
 	all = append(all, k.autobahn()...)
+	all = append(all, k.deflate()...)
 	return all
 }
 

@@ -42,6 +42,7 @@ type Config struct {
 	Parallel        int           // cases run at once (cases marked Serial run alone)
 	Relaxed         bool
 	Profile         string // suite.ProfileChat (default) or suite.ProfileEcho
+	Deflate         bool   // run the permessage-deflate cases
 	JUnit           string
 	JSON            string
 	ReportDir       string // Autobahn-shaped index.json, a file per case, index.html
@@ -126,7 +127,7 @@ func (c Config) Env(logf func(string, ...any)) (*suite.Env, error) {
 		URL: u, PingInterval: c.PingInterval, PongTimeout: c.PongTimeout,
 		MaxMessage: c.MaxMessage, Origin: c.ForbiddenOrigin, Browser: c.Browser,
 		Relaxed: c.Relaxed, MaxConns: c.MaxConns, CaseTimeout: c.Timeout, Logf: logf,
-		Profile: profile, Wire: c.ReportDir != "",
+		Profile: profile, Wire: c.ReportDir != "", Deflate: c.Deflate,
 	}, nil
 }
 

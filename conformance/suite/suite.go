@@ -67,6 +67,7 @@ type Env struct {
 	CaseTimeout  time.Duration // bound of one case; cases size their waits by it
 	Profile      string        // ProfileChat or ProfileEcho: what the server does with a message
 	Wire         bool          // record each case's wire log (for --report-dir)
+	Deflate      bool          // run the permessage-deflate (RFC 7692) cases
 	Logf         func(format string, args ...any)
 }
 

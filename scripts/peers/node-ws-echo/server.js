@@ -3,7 +3,9 @@
 // the way `ws`'s README echo example does. The conformance suite runs
 // against it with --profile echo (conformance/cases/thirdparty_test.go).
 //
-//   NODE_PATH=scripts/node-ws/node_modules node server.js [--port 9001] [--host 127.0.0.1] [--max-message 16777216]
+//   NODE_PATH=scripts/node-ws/node_modules node server.js [--port 9001] [--host 127.0.0.1] [--max-message 16777216] [--deflate]
+//
+// --deflate turns on ws's permessage-deflate (off by default in ws 8).
 'use strict';
 const { WebSocketServer } = require('ws');
 
@@ -15,8 +17,9 @@ function arg(name, fallback) {
 const port = Number(arg('--port', '9001'));
 const host = arg('--host', '127.0.0.1');
 const maxPayload = Number(arg('--max-message', String(16 << 20)));
+const perMessageDeflate = process.argv.includes('--deflate');
 
-const wss = new WebSocketServer({ port, host, maxPayload });
+const wss = new WebSocketServer({ port, host, maxPayload, perMessageDeflate });
 wss.on('connection', (ws) => {
   ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
   ws.on('error', () => {});
