@@ -93,6 +93,7 @@ func hasWarning(rep *report.Report, s string) bool {
 }
 
 func TestWorldExceptSender(t *testing.T) {
+	t.Parallel()
 	addr := nodeChat(t, "except-sender")
 	cfg := worldConfig("ws://" + addr + "/")
 	cfg.Expect = ExpectOthers
@@ -119,6 +120,7 @@ func TestWorldExceptSender(t *testing.T) {
 }
 
 func TestWorldJSONEnvelope(t *testing.T) {
+	t.Parallel()
 	addr := nodeChat(t, "json")
 	cfg := worldConfig("ws://" + addr + "/")
 	cfg.Payload = PayloadText
@@ -138,6 +140,7 @@ func TestWorldJSONEnvelope(t *testing.T) {
 }
 
 func TestWorldJoinRooms(t *testing.T) {
+	t.Parallel()
 	addr := nodeChat(t, "join")
 	cfg := worldConfig("ws://" + addr + "/")
 	cfg.Rooms = 2
@@ -184,6 +187,7 @@ func TestWorldJoinRooms(t *testing.T) {
 }
 
 func TestWorldKeepalive(t *testing.T) {
+	t.Parallel()
 	addr := nodeChat(t, "keepalive", "--keepalive-ms", "1000")
 	cfg := worldConfig("ws://" + addr + "/")
 	cfg.Duration = 2 * time.Second // well past the server's 1 s limit
@@ -206,6 +210,7 @@ func TestWorldKeepalive(t *testing.T) {
 }
 
 func TestWorldPythonJSON(t *testing.T) {
+	t.Parallel()
 	py := testenv.PythonWebsockets(t)
 	addr := testenv.StartPeer(t, exec.Command(py, filepath.Join(testenv.Scripts(), "peers", "python-websockets-chat", "server.py"), "--port", "0"))
 	cfg := worldConfig("ws://" + addr + "/")
@@ -222,6 +227,7 @@ func TestWorldPythonJSON(t *testing.T) {
 }
 
 func TestWorldDeflate(t *testing.T) {
+	t.Parallel()
 	addr := nodeChat(t, "json", "--deflate")
 	cfg := worldConfig("ws://" + addr + "/")
 	cfg.Payload = PayloadText
@@ -265,6 +271,7 @@ func selfSigned(t *testing.T) (tls.Certificate, []byte) {
 }
 
 func TestWorldWSS(t *testing.T) {
+	t.Parallel()
 	cert, pemBytes := selfSigned(t)
 	relay := &relaytest.Relay{TLS: &tls.Config{Certificates: []tls.Certificate{cert}}}
 	if err := relay.Start(); err != nil {
@@ -300,6 +307,7 @@ func TestWorldWSS(t *testing.T) {
 // TestWorldRoomsByURL: rooms named by the URL path, as our server does;
 // each receiver gets only its room's broadcasts.
 func TestWorldRoomsByURL(t *testing.T) {
+	t.Parallel()
 	addr := chattest.Start(t, chatserver.DefaultConfig(), t.Logf)
 	cfg := worldConfig("ws://" + addr + "/room-{{room}}")
 	cfg.Clients, cfg.Senders, cfg.Rooms = 21, 9, 3
