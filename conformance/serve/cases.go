@@ -33,10 +33,10 @@ var behaviourCases = []behaviourCase{
 	{"CR-11", "no reconnect after close 4000-4099 (wsbench: do not retry)", "wsbench policy (4000-4099)", PhaseLast, judgeDoNotRetry},
 }
 
-// Cases turns a finished session (nil when no client came) into suite
+// behaviourSuite turns a finished session (nil when no client came) into suite
 // cases whose Run returns the verdict; the runner prints and reports them
 // like any other case.
-func Cases(cfg Config, o *observations) []suite.Case {
+func behaviourSuite(cfg Config, o *observations) []suite.Case {
 	var out []suite.Case
 	for _, bc := range behaviourCases {
 		r := verdict(cfg, o, bc)
@@ -64,7 +64,7 @@ func judgeIdle(_ Config, o *observations) suite.Result {
 	if o.pings == 0 || o.pongs < o.pings {
 		return suite.Failf("a pong with the ping's payload for each ping", "%d of %d pings answered within --ping-every", o.pongs, o.pings)
 	}
-	return suite.Result{Verdict: suite.OK, Detail: fmt.Sprintf("%d of %d pings answered", o.pongs, o.pings)}
+	return suite.Result{Verdict: suite.OK, Detail: fmt.Sprintf("%d of %d pings answered, the slowest after %v", o.pongs, o.pings, o.pongMax.Round(time.Microsecond))}
 }
 
 func judgeBack(_ Config, o *observations) suite.Result {

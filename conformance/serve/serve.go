@@ -118,7 +118,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer, logf func(string, ...an
 		logf = func(string, ...any) {}
 	}
 	if cfg.List {
-		all := append(Cases(cfg, nil), protocolSuite(&fuzzing{})...)
+		all := append(behaviourSuite(cfg, nil), protocolSuite(&fuzzing{})...)
 		sel, _ := regexpSelect(all, cfg.Run)
 		return nil, runner.List(out, sel)
 	}
@@ -176,14 +176,14 @@ func Run(ctx context.Context, cfg Config, out io.Writer, logf func(string, ...an
 		agent = s.sess.agent
 		obs := &s.sess.obs
 		fmt.Fprintf(out, "agent %q (User-Agent %q)\n", obs.agent, obs.userAgent)
-		all = Cases(cfg, obs)
+		all = behaviourSuite(cfg, obs)
 	}
 	if s.fz.agent != "" { // no handler runs any more: wg is done
 		fmt.Fprintf(out, "protocol agent %q: %d of %d cases run\n", s.fz.agent, len(s.fz.results), len(protocolCases))
 		all = append(all, protocolSuite(&s.fz)...)
 	}
 	if len(all) == 0 {
-		all = Cases(cfg, nil) // every behaviour case FAILED: no client came
+		all = behaviourSuite(cfg, nil) // every behaviour case FAILED: no client came
 	}
 	sel, _ := regexpSelect(all, cfg.Run)
 	env := &suite.Env{CaseTimeout: time.Second, Logf: logf}

@@ -42,7 +42,8 @@ type observations struct {
 	reached                  string // the last phase entered
 	abort                    string // why the script stopped early ("" = ran to the end)
 
-	pings, pongs int // phase 1
+	pings, pongs int           // phase 1
+	pongMax      time.Duration // the slowest pong counted
 	idleEnd      string
 
 	drops []time.Duration // phase 2
@@ -169,16 +170,21 @@ func (s *session) run(ctx context.Context, a *attempt) {
 		return
 	}
 
-	// 1 idle: pings every PingEvery, each answered before the next.
+	// 1 idle: pings every PingEvery; each must be answered, within
+	// PingEvery (the grace after the last ping, too).
 	s.phase(PhaseIdle)
-	for end := time.Now().Add(s.cfg.Idle); time.Now().Before(end); {
-		payload := fmt.Appendf(nil, "wsbench-%d", s.obs.pings)
-		if err := l.write(ws.OpPing, true, payload); err != nil {
-			s.obs.idleEnd = err.Error()
-			break
+	sent := map[string]time.Time{}
+	for end := time.Now().Add(s.cfg.Idle); time.Now().Before(end) || (len(sent) > 0 && time.Now().Before(end.Add(s.cfg.PingEvery))); {
+		if time.Now().Before(end) {
+			payload := fmt.Sprintf("wsbench-%d", s.obs.pings)
+			if err := l.write(ws.OpPing, true, []byte(payload)); err != nil {
+				s.obs.idleEnd = err.Error()
+				break
+			}
+			sent[payload] = time.Now()
+			s.obs.pings++
 		}
-		s.obs.pings++
-		if e, ended := s.awaitPong(ctx, l, payload); ended {
+		if e, ended := s.awaitPongs(ctx, l, sent); ended {
 			s.obs.idleEnd = describe(e)
 			break
 		}
@@ -338,17 +344,20 @@ func (s *session) closeAndWait(ctx context.Context, l *live) time.Time {
 	return time.Now()
 }
 
-// awaitPong waits up to PingEvery for the pong carrying payload.
-func (s *session) awaitPong(ctx context.Context, l *live, payload []byte) (liveEvent, bool) {
+// awaitPongs collects pongs for PingEvery: a pong answering a ping in
+// sent (within PingEvery of it) counts and leaves sent.
+func (s *session) awaitPongs(ctx context.Context, l *live, sent map[string]time.Time) (liveEvent, bool) {
 	t := time.NewTimer(s.cfg.PingEvery)
 	defer t.Stop()
-	got := false
 	for {
 		select {
 		case p := <-l.pongs:
-			if string(p) == string(payload) && !got {
-				got = true
-				s.obs.pongs++
+			if at, ok := sent[string(p)]; ok {
+				delete(sent, string(p))
+				if lat := time.Since(at); lat <= s.cfg.PingEvery {
+					s.obs.pongs++
+					s.obs.pongMax = max(s.obs.pongMax, lat)
+				}
 			}
 		case e := <-l.ev:
 			return e, true
