@@ -81,7 +81,7 @@ func newRunFlags() (*pflag.FlagSet, *runFlags) {
 	fs.IntVar(&c.Clients, "clients", run.DefaultClients, "connections to open (every one receives everything)")
 	fs.IntVar(&c.Senders, "senders", 0, "how many of the clients publish (0 = all)")
 	fs.Float64Var(&c.Rate, "rate", run.DefaultRate, "broadcasts per second, all senders together, on a fixed timetable")
-	fs.IntVar(&c.Size, "size", run.DefaultSize, "message size in bytes (at least the 32-byte header)")
+	fs.IntVar(&c.Size, "size", run.DefaultSize, "message size in bytes: binary at least the 32-byte header; text padded up to this by {{pad}} (never cut below the template and token)")
 	fs.DurationVar(&c.Duration, "duration", run.DefaultDuration, "measured window")
 	fs.DurationVar(&c.Warmup, "warmup", run.DefaultWarmup, "broadcasting before the measured window, not recorded")
 	fs.DurationVar(&c.Drain, "drain", run.DefaultDrain, "after the window, wait at most this long for in-flight messages")
