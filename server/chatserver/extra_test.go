@@ -1,11 +1,14 @@
 package chatserver
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -127,7 +130,12 @@ func TestWriteDeadlineSlowConsumer(t *testing.T) {
 		return nil
 	})
 	waitMembers(t, s, "/wd", 1)
-	_ = stuck
+	// The cut is a reset, so the kernel drops the unsent bytes at once
+	// instead of holding them for a peer that does not read.
+	stuck.nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.Copy(io.Discard, stuck.nc); !errors.Is(err, syscall.ECONNRESET) {
+		t.Fatalf("the cut member's socket ended with %v; want a connection reset", err)
+	}
 }
 
 func TestClientIP(t *testing.T) {

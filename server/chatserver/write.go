@@ -2,6 +2,7 @@ package chatserver
 
 import (
 	"errors"
+	"net"
 	"os"
 	"time"
 
@@ -189,6 +190,12 @@ func (c *conn) writeLoop() {
 				c.endReason = "slow consumer: write deadline missed"
 				c.sentCode, c.sentReason = 0, ""
 				c.s.m.slowConsumer.WithLabelValues("deadline").Inc()
+				// Reset instead of FIN: a peer that does not read would
+				// otherwise pin the socket's unsent bytes (up to the send
+				// buffer) in the kernel until TCP gives up, for minutes.
+				if tc, ok := c.nc.(*net.TCPConn); ok {
+					tc.SetLinger(0)
+				}
 			}
 			c.sock = sockDead
 			putQ(c.queue)
