@@ -4,6 +4,10 @@ import (
 	"bytes"
 	"context"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -11,14 +15,17 @@ import (
 	"github.com/wsbench/wsbench/conformance/report"
 	"github.com/wsbench/wsbench/conformance/serve"
 	"github.com/wsbench/wsbench/conformance/suite"
+	"github.com/wsbench/wsbench/internal/chatpage"
 )
 
-// TestChatPageAgainstServe opens the chat page that conformance serve
-// shows at its session URL in headless Chromium, with short timings given
-// as the page's query parameters and seeded jitter, and requires every
-// behaviour case to pass: once clicking #leave when the session reaches
-// its last connection (CR-10 runs, CR-11 is skipped), once staying (the
-// suite closes with 4000: CR-11 runs, CR-10 is skipped).
+// TestChatPageAgainstServe opens the chat page in headless Chromium, with
+// short timings given as the page's query parameters and seeded jitter,
+// and requires every behaviour case to pass: once as serve shows it at its
+// session URL, clicking #leave when the session reaches its last
+// connection (CR-10 runs, CR-11 is skipped); once served from another
+// origin and pointed at the session with ?ws=, staying (the suite closes
+// with 4000: CR-11 runs, CR-10 is skipped; CR-06 needs the page's
+// cross-origin /healthz fetch).
 func TestChatPageAgainstServe(t *testing.T) {
 	requireChromium(t)
 	if testing.Short() {
@@ -41,6 +48,11 @@ func TestChatPageAgainstServe(t *testing.T) {
 				}
 				if e.Result.Verdict != want {
 					t.Errorf("%s; want %v", report.Line(e), want)
+				}
+				// The page learns of the 503 only from /healthz (the
+				// WebSocket API hides the status), also cross-origin.
+				if e.Case.ID == "CR-06" && !strings.Contains(e.Result.Detail, "asked /healthz") {
+					t.Errorf("%s; want the page to ask /healthz", report.Line(e))
 				}
 			}
 		})
@@ -66,8 +78,15 @@ func chatPageSession(t *testing.T, leave bool) ([]report.Entry, string) {
 	urls := make(chan string, 1)
 	last := make(chan struct{})
 	var once sync.Once
+	const timing = "hb=300&hbTimeout=600&base=200&cap=3200&stable=1000&slow=1000"
 	cfg.Ready = func(a net.Addr) {
-		urls <- "http://" + a.String() + "/session/chat-page?hb=300&hbTimeout=600&base=200&cap=3200&stable=1000&slow=1000"
+		if leave {
+			urls <- "http://" + a.String() + "/session/chat-page?" + timing
+			return
+		}
+		elsewhere := httptest.NewServer(http.HandlerFunc(chatpage.Serve))
+		t.Cleanup(elsewhere.Close)
+		urls <- elsewhere.URL + "/?ws=" + url.QueryEscape("ws://"+a.String()+"/session/chat-page-elsewhere") + "&" + timing
 	}
 	cfg.OnPhase = func(_, phase string) {
 		if phase == serve.PhaseLast {

@@ -116,6 +116,9 @@ func judgeRetryAfter(cfg Config, o *observations) suite.Result {
 		return suite.Fail("an attempt after the 503", o.abort)
 	}
 	detail := fmt.Sprintf("next attempt %v after 503 + Retry-After: %d", o.refusedGap.Round(time.Millisecond), int(cfg.RetryAfter/time.Second))
+	if o.healthzAsked > 0 {
+		detail += fmt.Sprintf("; the client asked /healthz (503 + Retry-After) %d×", o.healthzAsked)
+	}
 	if o.refusedGap+50*time.Millisecond < cfg.RetryAfter {
 		r := suite.Fail("no attempt before Retry-After has passed", detail)
 		if o.origin != "" {

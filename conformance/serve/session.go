@@ -48,8 +48,9 @@ type observations struct {
 
 	drops []time.Duration // phase 2
 
-	refusedGap time.Duration // phase 3: 503 → next attempt
-	refusedOK  bool
+	refusedGap   time.Duration // phase 3: 503 → next attempt
+	refusedOK    bool
+	healthzAsked int // GET /healthz answered 503 meanwhile
 
 	frozenGaveUp time.Duration // phase 4: freeze → the client gave up
 	frozenHow    string
@@ -72,7 +73,8 @@ type session struct {
 	cfg      Config
 	agent    string
 	attempts chan *attempt
-	refusing atomic.Bool // /healthz answers 503 while set
+	refusing atomic.Bool  // /healthz answers 503 while set
+	asked    atomic.Int32 // /healthz requests answered 503
 	wg       *sync.WaitGroup
 	logf     func(string, ...any)
 
@@ -226,6 +228,7 @@ func (s *session) run(ctx context.Context, a *attempt) {
 		return
 	}
 	s.obs.refusedGap, s.obs.refusedOK = a.at.Sub(refused), true
+	s.obs.healthzAsked = int(s.asked.Load())
 
 	// 4 frozen.
 	s.phase(PhaseFrozen)
@@ -390,6 +393,7 @@ func (s *session) healthz(w http.ResponseWriter) {
 	w.Header().Set("Access-Control-Expose-Headers", "Retry-After")
 	w.Header().Set("Cache-Control", "no-store")
 	if s != nil && s.refusing.Load() {
+		s.asked.Add(1)
 		w.Header().Set("Retry-After", fmt.Sprint(int(s.cfg.RetryAfter/time.Second)))
 		http.Error(w, "refusing", http.StatusServiceUnavailable)
 		return

@@ -19,13 +19,17 @@ import (
 var HTML []byte
 
 // Serve writes the chat page with headers that keep it uncached and forbid
-// anything but its own inline code and WebSocket connections.
+// anything but its own inline code, WebSocket connections and fetches. The
+// page fetches only /healthz of its WebSocket's host after a refused
+// handshake; with ?ws= that host may be another origin, so connect-src
+// allows http: and https: as it already allows ws: and wss: (the page
+// never sends data in such a fetch).
 func Serve(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self' ws: wss:")
+	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self' ws: wss: http: https:")
 	if r.Method == http.MethodHead {
 		return
 	}
