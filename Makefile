@@ -37,11 +37,11 @@ fuzz-quick: ## every fuzz target for $(FUZZTIME)
 fuzz: ## every fuzz target for 5 minutes
 	scripts/fuzz.sh 5m
 
-bench: ## ours vs Node and the peers (scripts/peers/), CPU per delivery, into results/<date>-<host>/ (~40 min); ARGS="--server NAME='CMD {port}'" adds yours
-	scripts/bench.sh $(ARGS)
+bench: node-peer ## ours vs Node and the peers (scripts/peers/), CPU per delivery, into results/<date>-<host>/ (~40 min); ARGS="--server NAME='CMD {port}'" adds yours
+	$(GO) run ./harness bench $(ARGS)
 
-bench-quick: ## ours, Node and the Go peers at light and heavy load (~3 min)
-	scripts/bench.sh --quick $(ARGS)
+bench-quick: node-peer ## ours, Node and the Go peers at light and heavy load (~3 min)
+	$(GO) run ./harness bench --quick $(ARGS)
 
 bench-cluster: ## 1 vs 2 vs 3 server nodes over NATS, and a 50k-client run
 	scripts/bench-cluster.sh

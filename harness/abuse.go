@@ -1,7 +1,3 @@
-// Command abuse runs the hostile-input and fault scenarios of
-// internal/abuse against a WebSocket chat-room server on a loopback
-// address and writes results/abuse-<date>.json and .md. scripts/abuse.sh
-// (make abuse) starts our server first when URL is unset.
 package main
 
 import (
@@ -11,26 +7,27 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/pflag"
 
-	"github.com/wsbench/wsbench/internal/abuse"
+	"github.com/wsbench/wsbench/harness/abuse"
 )
 
-func main() { os.Exit(run(os.Args[1:])) }
-
-func run(args []string) int {
+// abuseMain is `harness abuse`: the hostile-input and fault scenarios of
+// harness/abuse against a WebSocket chat-room server on a loopback address
+// (or one it starts with --server-bin), writing results/abuse-<date>.json
+// and .md. The slowloris scenario starts `harness abuse hold` as its
+// attacker process.
+func abuseMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "hold" {
-		return hold(args[1:])
+		return hold(ctx, args[1:], stdout, stderr)
 	}
 	cfg := abuse.DefaultConfig()
 	if self, err := os.Executable(); err == nil {
-		cfg.HoldCommand = []string{self, "hold"}
+		cfg.HoldCommand = []string{self, "abuse", "hold"}
 	}
 	outDir := "results"
 	fs := pflag.NewFlagSet("abuse", pflag.ContinueOnError)
@@ -62,7 +59,7 @@ func run(args []string) int {
 	fs.IntVar(&pl.Nice, "nice", 0, "with --server-bin: niceness of the server and this program (negative runs them ahead of other work; needs privileges)")
 	fs.StringVar(&outDir, "out-dir", outDir, "directory for abuse-<date>.json and .md (empty: write none)")
 	fs.Usage = func() {
-		fmt.Fprintf(os.Stderr, "Usage: abuse --url ws://127.0.0.1:PORT/ [flags]\n\nHostile-input and fault scenarios against a chat-room server on this machine; exits 1 when one fails.\n\nFlags:\n%s\nExamples:\n  scripts/abuse.sh                       # starts our server on a free port, runs everything\n  go run ./scripts/abuse --server-bin bin/server --scenarios slowloris   # start and pin the server here\n  go run ./scripts/abuse --url ws://127.0.0.1:8181/ --server-pid $(pgrep -n server)\n  go run ./scripts/abuse --url ws://127.0.0.1:8181/ --scenarios gigabyte,invalid-utf8 --out-dir ''\n", fs.FlagUsages())
+		fmt.Fprintf(stderr, "Usage: harness abuse --url ws://127.0.0.1:PORT/ [flags]\n\nHostile-input and fault scenarios against a chat-room server on this machine; exits 1 when one fails.\n\nFlags:\n%s\nExamples:\n  make abuse                             # starts our server on a free port, runs everything\n  go run ./harness abuse --server-bin bin/server --scenarios slowloris   # start and pin the server here\n  go run ./harness abuse --url ws://127.0.0.1:8181/ --server-pid $(pgrep -n server)\n  go run ./harness abuse --url ws://127.0.0.1:8181/ --scenarios gigabyte,invalid-utf8 --out-dir ''\n", fs.FlagUsages())
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
@@ -71,41 +68,39 @@ func run(args []string) int {
 		return 2
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(os.Stderr, "abuse: unexpected arguments %q; all settings are flags (see --help)\n", fs.Args())
+		fmt.Fprintf(stderr, "abuse: unexpected arguments %q; all settings are flags (see --help)\n", fs.Args())
 		return 2
 	}
 	if pl.ServerBin != "" {
 		if cfg.URL != "" || cfg.ServerPID != 0 {
-			fmt.Fprintln(os.Stderr, "abuse: --server-bin starts the server; leave out --url and --server-pid")
+			fmt.Fprintln(stderr, "abuse: --server-bin starts the server; leave out --url and --server-pid")
 			return 2
 		}
 		pl.ServerArgs = strings.Fields(serverArgs)
 		cfg.URL = "ws://127.0.0.1:1/" // validated now, set when the server runs
 	}
 	if err := cfg.Validate(); err != nil {
-		fmt.Fprintf(os.Stderr, "abuse: %v\n", err)
+		fmt.Fprintf(stderr, "abuse: %v\n", err)
 		return 2
 	}
 	if _, err := abuse.NewTarget(cfg.URL); err != nil {
-		fmt.Fprintln(os.Stderr, err) // already prefixed "abuse:" or naming the flag
+		fmt.Fprintln(stderr, err) // already prefixed "abuse:" or naming the flag
 		return 2
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	placement := "not pinned (--url: the server runs wherever it was started)"
 	died := func() bool { return false }
 	if pl.ServerBin != "" {
 		if err := pl.Validate(); err != nil {
-			fmt.Fprintf(os.Stderr, "abuse: %v\n", err)
+			fmt.Fprintf(stderr, "abuse: %v\n", err)
 			return 2
 		}
 		if err := pl.PinSelf(); err != nil {
-			fmt.Fprintf(os.Stderr, "abuse: pin to CPU %d: %v\n", pl.AttackerCPU, err)
+			fmt.Fprintf(stderr, "abuse: pin to CPU %d: %v\n", pl.AttackerCPU, err)
 			return 3
 		}
 		srv, err := pl.StartServer(ctx, cfg.WriteTimeout)
 		if err != nil {
-			fmt.Fprintf(os.Stderr, "abuse: %v\n", err)
+			fmt.Fprintf(stderr, "abuse: %v\n", err)
 			return 3
 		}
 		defer srv.Stop()
@@ -114,28 +109,28 @@ func run(args []string) int {
 			cfg.ServerCPU, cfg.ProbeCPU = pl.ServerCPU, pl.AttackerCPU
 		}
 		placement = pl.Describe()
-		fmt.Fprintf(os.Stderr, "abuse: started %s (pid %d) at %s; %s\n", pl.ServerBin, srv.Pid(), srv.URL, placement)
+		fmt.Fprintf(stderr, "abuse: started %s (pid %d) at %s; %s\n", pl.ServerBin, srv.Pid(), srv.URL, placement)
 		died = func() bool {
 			exited, err := srv.Exited()
 			if exited {
-				fmt.Fprintf(os.Stderr, "abuse: the server process died during the run: %v\n", err)
+				fmt.Fprintf(stderr, "abuse: the server process died during the run: %v\n", err)
 			}
 			return exited
 		}
 	}
-	rep, err := abuse.Run(ctx, cfg, os.Stderr)
+	rep, err := abuse.Run(ctx, cfg, stderr)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "abuse: %v\n", err)
+		fmt.Fprintf(stderr, "abuse: %v\n", err)
 		return 3
 	}
 	rep.Placement = placement
 	if died() {
 		rep.Pass = false
 	}
-	rep.WriteTable(os.Stdout)
+	rep.WriteTable(stdout)
 	if outDir != "" {
-		if err := write(outDir, rep); err != nil {
-			fmt.Fprintf(os.Stderr, "abuse: %v\n", err)
+		if err := write(outDir, rep, stderr); err != nil {
+			fmt.Fprintf(stderr, "abuse: %v\n", err)
 			return 1
 		}
 	}
@@ -150,13 +145,13 @@ func run(args []string) int {
 // each one the server closes, prints "ready N" once they are open, and
 // stops when its stdin closes, on a signal, or after --max-duration; it
 // then prints its counts as one JSON line.
-func hold(args []string) int {
+func hold(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := pflag.NewFlagSet("abuse hold", pflag.ContinueOnError)
 	url := fs.String("url", "", "ws:// URL of the server (loopback only)")
 	conns := fs.Int("conns", abuse.DefaultSlowloris, "stalled connections to hold (1-15000)")
 	maxDur := fs.Duration("max-duration", 2*time.Minute, "stop after this long even if stdin stays open")
 	fs.Usage = func() {
-		fmt.Fprintf(os.Stderr, "Usage: abuse hold --url ws://127.0.0.1:PORT/ [flags]\n\nThe slowloris scenario's attacker, run by it as a separate process. Holds stalled connections until stdin closes.\n\nFlags:\n%s", fs.FlagUsages())
+		fmt.Fprintf(stderr, "Usage: harness abuse hold --url ws://127.0.0.1:PORT/ [flags]\n\nThe slowloris scenario's attacker, run by it as a separate process. Holds stalled connections until stdin closes.\n\nFlags:\n%s", fs.FlagUsages())
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
@@ -165,29 +160,27 @@ func hold(args []string) int {
 		return 2
 	}
 	if *conns < 1 || *conns > 15000 || *maxDur <= 0 {
-		fmt.Fprintln(os.Stderr, "abuse hold: --conns must be 1-15000 and --max-duration positive")
+		fmt.Fprintln(stderr, "abuse hold: --conns must be 1-15000 and --max-duration positive")
 		return 2
 	}
 	t, err := abuse.NewTarget(*url)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
+		fmt.Fprintln(stderr, err)
 		return 2
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, *maxDur)
 	defer cancel()
 	go func() {
 		io.Copy(io.Discard, os.Stdin)
 		cancel()
 	}()
-	hs := abuse.HoldStalled(ctx, t, *conns, func(held int) { fmt.Printf("ready %d\n", held) })
+	hs := abuse.HoldStalled(ctx, t, *conns, func(held int) { fmt.Fprintf(stdout, "ready %d\n", held) })
 	b, _ := json.Marshal(hs)
-	fmt.Printf("%s\n", b)
+	fmt.Fprintf(stdout, "%s\n", b)
 	return 0
 }
 
-func write(dir string, rep *abuse.Report) error {
+func write(dir string, rep *abuse.Report, stderr io.Writer) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -210,7 +203,7 @@ func write(dir string, rep *abuse.Report) error {
 		if err != nil {
 			return fmt.Errorf("write %s: %w", base+f.ext, err)
 		}
-		fmt.Fprintf(os.Stderr, "wrote %s\n", base+f.ext)
+		fmt.Fprintf(stderr, "wrote %s\n", base+f.ext)
 	}
 	return nil
 }

@@ -1,6 +1,10 @@
 package main
 
-import "testing"
+import (
+	"context"
+	"io"
+	"testing"
+)
 
 // TestUsageErrors: nonsense settings exit 2 before anything starts.
 func TestUsageErrors(t *testing.T) {
@@ -18,8 +22,8 @@ func TestUsageErrors(t *testing.T) {
 		{"stray argument", []string{"--url", "ws://127.0.0.1:1/", "extra"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := run(tc.args); got != 2 {
-				t.Errorf("run(%q) = %d; want 2", tc.args, got)
+			if got := abuseMain(context.Background(), tc.args, io.Discard, io.Discard); got != 2 {
+				t.Errorf("abuseMain(%q) = %d; want 2", tc.args, got)
 			}
 		})
 	}

@@ -1,38 +1,35 @@
-// Command bench runs wsbench's benchmark matrix against our server and the
-// Node ws chat-room server (make bench, make bench-quick); see
-// scripts/BENCH.md. The logic lives in internal/bench.
 package main
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/spf13/pflag"
 
-	"github.com/wsbench/wsbench/internal/bench"
+	"github.com/wsbench/wsbench/harness/bench"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if len(os.Args) > 1 {
-		switch os.Args[1] { // hidden subcommands: the bench runs itself with them
+// benchMain is `harness bench`. The bench starts this program again with
+// the hidden subcommands below (its idle-connection holder and the floor
+// step's two sides), as `harness bench SUBCOMMAND`.
+func benchMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] {
 		case bench.IdleCommand:
-			os.Exit(bench.IdleMain(ctx, os.Args[2:], os.Stdout, os.Stderr, os.Stdin))
+			return bench.IdleMain(ctx, args[1:], stdout, stderr, os.Stdin)
 		case bench.FloorDrainCommand:
-			os.Exit(bench.FloorDrainMain(ctx, os.Args[2:], os.Stdout, os.Stderr, os.Stdin))
+			return bench.FloorDrainMain(ctx, args[1:], stdout, stderr, os.Stdin)
 		case bench.FloorWriteCommand:
-			os.Exit(bench.FloorWriteMain(ctx, os.Args[2:], os.Stdout, os.Stderr))
+			return bench.FloorWriteMain(ctx, args[1:], stdout, stderr)
 		}
 	}
-	os.Exit(run(ctx, os.Args[1:]))
+	return benchRun(ctx, args, stdout, stderr)
 }
 
-func run(ctx context.Context, args []string) int {
+func benchRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	quick := false
 	for _, a := range args {
 		if a == "--quick" {
@@ -83,45 +80,45 @@ func run(ctx context.Context, args []string) int {
 	replot := fs.String("replot", "", "only redraw plots and summary.md of an existing results directory from its runs.json")
 	fs.SortFlags = false
 	fs.Usage = func() {
-		fmt.Fprintf(os.Stderr, "usage: go run ./scripts/bench [--quick] [--server NAME='COMMAND {port}']… [flags]\n\nMeasures servers one at a time on loopback — ours, the Node ws server, the\npeers under scripts/peers/ and any --server — with the server's CPU per\ndelivery: the bare-write floor, a clients × rate × size matrix, a capacity\nsearch at p99 < --slo, and memory per idle connection. Writes\nresults/<date>-<host>/. See scripts/BENCH.md.\n\n%s\nExamples:\n  make bench-quick\n  make bench ARGS=\"--servers ours,gws --server mine='./mysrv --port {port}'\"\n  go run ./scripts/bench --servers ours --server uws='exec node uws.js {port}' --cap-steps 0\n", fs.FlagUsages())
+		fmt.Fprintf(stderr, "usage: go run ./harness bench [--quick] [--server NAME='COMMAND {port}']… [flags]\n\nMeasures servers one at a time on loopback — ours, the Node ws server, the\npeers under scripts/peers/ and any --server — with the server's CPU per\ndelivery: the bare-write floor, a clients × rate × size matrix, a capacity\nsearch at p99 < --slo, and memory per idle connection. Writes\nresults/<date>-<host>/. See harness/BENCH.md.\n\n%s\nExamples:\n  make bench-quick\n  make bench ARGS=\"--servers ours,gws --server mine='./mysrv --port {port}'\"\n  go run ./harness bench --servers ours --server uws='exec node uws.js {port}' --cap-steps 0\n", fs.FlagUsages())
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return 0
 		}
-		fmt.Fprintf(os.Stderr, "bench: %v (see --help)\n", err)
+		fmt.Fprintf(stderr, "bench: %v (see --help)\n", err)
 		return 2
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(os.Stderr, "bench: unexpected arguments %q (see --help)\n", fs.Args())
+		fmt.Fprintf(stderr, "bench: unexpected arguments %q (see --help)\n", fs.Args())
 		return 2
 	}
 	for _, c := range commands {
 		sc, err := bench.ParseServerCmd(c)
 		if err != nil {
-			fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+			fmt.Fprintf(stderr, "bench: %v\n", err)
 			return 2
 		}
 		cfg.Commands = append(cfg.Commands, sc)
 	}
 	if *replot != "" {
-		if err := bench.Replot(*replot, bench.Env{Stderr: os.Stderr}); err != nil {
-			fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+		if err := bench.Replot(*replot, bench.Env{Stderr: stderr}); err != nil {
+			fmt.Fprintf(stderr, "bench: %v\n", err)
 			return 1
 		}
 		return 0
 	}
 	if err := cfg.Validate(); err != nil {
-		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+		fmt.Fprintf(stderr, "bench: %v\n", err)
 		return 2
 	}
 	self, err := os.Executable()
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+		fmt.Fprintf(stderr, "bench: %v\n", err)
 		return 1
 	}
-	if err := bench.Run(ctx, cfg, bench.Env{Self: self, Stderr: os.Stderr, Stdout: os.Stdout}); err != nil {
-		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+	if err := bench.Run(ctx, cfg, bench.Env{Self: []string{self, "bench"}, Stderr: stderr, Stdout: stdout}); err != nil {
+		fmt.Fprintf(stderr, "bench: %v\n", err)
 		return 1
 	}
 	return 0

@@ -1,26 +1,23 @@
-// Command soak drives a steady loadgen broadcast against a running server
-// for a duration, samples the server's RSS and goroutines, and writes the
-// drift report (internal/soak). scripts/soak.sh (make soak) starts our
-// server and builds the loadgen first.
 package main
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 
 	"github.com/spf13/pflag"
 
-	"github.com/wsbench/wsbench/internal/soak"
+	"github.com/wsbench/wsbench/harness/soak"
 )
 
-func main() { os.Exit(run(os.Args[1:])) }
-
-func run(args []string) int {
+// soakMain is `harness soak`: a steady loadgen broadcast against a running
+// server for a duration, sampling the server's RSS and goroutines, and the
+// drift report (harness/soak). scripts/soak.sh (make soak) starts our
+// server and builds the loadgen first.
+func soakMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg := soak.DefaultConfig()
 	outDir := "results"
 	fs := pflag.NewFlagSet("soak", pflag.ContinueOnError)
@@ -36,7 +33,7 @@ func run(args []string) int {
 	fs.Float64Var(&cfg.MaxGoroutineDrift, "max-goroutine-drift", cfg.MaxGoroutineDrift, "same for goroutines (plus 10 of slack)")
 	fs.StringVar(&outDir, "out-dir", outDir, "directory for soak-<date>.md and .json")
 	fs.Usage = func() {
-		fmt.Fprintf(os.Stderr, "Usage: soak --url ws://127.0.0.1:PORT/soak --server-pid PID --loadgen bin/loadgen [flags]\n\nSteady broadcast for --duration; reports server RSS/goroutine drift (first vs last third) and loss.\n\nFlags:\n%s\nExample:\n  SOAK=3m scripts/soak.sh\n", fs.FlagUsages())
+		fmt.Fprintf(stderr, "Usage: harness soak --url ws://127.0.0.1:PORT/soak --server-pid PID --loadgen bin/loadgen [flags]\n\nSteady broadcast for --duration; reports server RSS/goroutine drift (first vs last third) and loss.\n\nFlags:\n%s\nExample:\n  SOAK=3m scripts/soak.sh\n", fs.FlagUsages())
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
@@ -45,22 +42,20 @@ func run(args []string) int {
 		return 2
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(os.Stderr, "soak: unexpected arguments %q; all settings are flags (see --help)\n", fs.Args())
+		fmt.Fprintf(stderr, "soak: unexpected arguments %q; all settings are flags (see --help)\n", fs.Args())
 		return 2
 	}
 	if err := cfg.Validate(); err != nil {
-		fmt.Fprintf(os.Stderr, "soak: %v\n", err)
+		fmt.Fprintf(stderr, "soak: %v\n", err)
 		return 2
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	res, err := soak.Run(ctx, cfg, os.Stderr)
+	res, err := soak.Run(ctx, cfg, stderr)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "soak: %v\n", err)
+		fmt.Fprintf(stderr, "soak: %v\n", err)
 		return 3
 	}
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
-		fmt.Fprintf(os.Stderr, "soak: %v\n", err)
+		fmt.Fprintf(stderr, "soak: %v\n", err)
 		return 1
 	}
 	path := filepath.Join(outDir, "soak-"+res.Started.Format("2006-01-02T150405Z")+".md")
@@ -72,11 +67,11 @@ func run(args []string) int {
 		}
 	}
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "soak: write %s: %v\n", path, err)
+		fmt.Fprintf(stderr, "soak: write %s: %v\n", path, err)
 		return 1
 	}
-	res.WriteMarkdown(os.Stdout)
-	fmt.Fprintf(os.Stderr, "wrote %s\n", path)
+	res.WriteMarkdown(stdout)
+	fmt.Fprintf(stderr, "wrote %s\n", path)
 	if !res.Pass {
 		return 1
 	}

@@ -3,7 +3,7 @@
 # 10m), sampling the server's RSS and goroutines every 10 s; writes
 # results/soak-<date>.md and exits 1 on loss or drift.
 #   SOAK=3m scripts/soak.sh
-# Extra arguments go to the soak program (go run ./scripts/soak --help),
+# Extra arguments go to the soak program (go run ./harness soak --help),
 # e.g. --clients 500 --rate 500.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +21,7 @@ cleanup() {
 trap cleanup EXIT
 
 go build -o "$tmp/" ./server ./loadgen
-go build -o "$tmp/soak" ./scripts/soak
+go build -o "$tmp/" ./harness
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$tmp/server" --addr "127.0.0.1:$port" >"$tmp/server.log" 2>&1 &
 server_pid=$!
@@ -31,4 +31,4 @@ for _ in $(seq 100); do
 	sleep 0.1
 done
 echo "soak.sh: server pid $server_pid on 127.0.0.1:$port, soaking for $SOAK"
-"$tmp/soak" --url "ws://127.0.0.1:$port/soak" --server-pid "$server_pid" --loadgen "$tmp/loadgen" --duration "$SOAK" "$@"
+"$tmp/harness" soak --url "ws://127.0.0.1:$port/soak" --server-pid "$server_pid" --loadgen "$tmp/loadgen" --duration "$SOAK" "$@"

@@ -3,7 +3,7 @@ package abuse
 import (
 	"time"
 
-	"github.com/wsbench/wsbench/internal/bench"
+	"github.com/wsbench/wsbench/harness/bench"
 	"github.com/wsbench/wsbench/internal/procstat"
 )
 

@@ -8,7 +8,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/wsbench/wsbench/internal/bench"
+	"github.com/wsbench/wsbench/harness/bench"
 )
 
 // Placement says where the server, and the attacker and probe (this

@@ -19,7 +19,7 @@ import (
 
 // Env is what Run needs from its surroundings.
 type Env struct {
-	Self   string    // this binary, for the idle-connection subprocess
+	Self   []string  // argv that runs this program's hidden subcommands (harness bench): the idle holder, the floor's two sides
 	Stderr io.Writer // progress
 	Stdout io.Writer // the final summary
 }

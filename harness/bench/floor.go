@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -68,7 +69,7 @@ func FloorDrainMain(ctx context.Context, args []string, stdout, stderr io.Writer
 	fs.SetOutput(stderr)
 	n := fs.Int("conns", 1000, "connections to accept")
 	if err := fs.Parse(args); err != nil || *n < 1 {
-		fmt.Fprintln(stderr, "usage: bench "+FloorDrainCommand+" --conns N (drains until stdin closes)")
+		fmt.Fprintln(stderr, "usage: harness bench "+FloorDrainCommand+" --conns N (drains until stdin closes)")
 		return 2
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -129,7 +130,7 @@ func FloorWriteMain(ctx context.Context, args []string, stdout, stderr io.Writer
 	dur := fs.Duration("duration", 4*time.Second, "measured time per rate")
 	warm := fs.Duration("warmup", time.Second, "unmeasured time before it")
 	if err := fs.Parse(args); err != nil || *addr == "" || *n < 1 || *frame < 2 || *dur <= 0 || *warm < 0 {
-		fmt.Fprintln(stderr, "usage: bench "+FloorWriteCommand+" --addr HOST:PORT --conns N [--rates R,…] [--frame B] [--duration D] [--warmup D]")
+		fmt.Fprintln(stderr, "usage: harness bench "+FloorWriteCommand+" --addr HOST:PORT --conns N [--rates R,…] [--frame B] [--duration D] [--warmup D]")
 		return 2
 	}
 	fds, closeAll, err := dialFDs(ctx, *addr, *n)
@@ -248,12 +249,12 @@ func selfCPU() float64 {
 }
 
 // MeasureFloor runs the floor: a drain pinned to drainCPU and a writer
-// pinned to writeCPU (both self, GOMAXPROCS=1, at niceness nice).
-func MeasureFloor(ctx context.Context, self string, sockets int, rates []float64, frame int, warm, d time.Duration, writeCPU, drainCPU, nice int) ([]FloorResult, error) {
+// pinned to writeCPU (both self's hidden subcommands, GOMAXPROCS=1, at niceness nice).
+func MeasureFloor(ctx context.Context, self []string, sockets int, rates []float64, frame int, warm, d time.Duration, writeCPU, drainCPU, nice int) ([]FloorResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(len(rates))*(warm+d)+time.Minute)
 	defer cancel()
 	env := append(os.Environ(), "GOMAXPROCS=1")
-	argv := pinned([]string{self, FloorDrainCommand, "--conns", strconv.Itoa(sockets)}, drainCPU, nice)
+	argv := pinned(append(slices.Clone(self), FloorDrainCommand, "--conns", strconv.Itoa(sockets)), drainCPU, nice)
 	drain := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	drain.Env, drain.Stderr = env, os.Stderr
 	stdin, err := drain.StdinPipe()
@@ -280,8 +281,8 @@ func MeasureFloor(ctx context.Context, self string, sockets int, rates []float64
 	for i, r := range rates {
 		rs[i] = strconv.FormatFloat(r, 'f', -1, 64)
 	}
-	argv = pinned([]string{self, FloorWriteCommand, "--addr", addr, "--conns", strconv.Itoa(sockets), "--rates", strings.Join(rs, ","),
-		"--frame", strconv.Itoa(frame), "--warmup", warm.String(), "--duration", d.String()}, writeCPU, nice)
+	argv = pinned(append(slices.Clone(self), FloorWriteCommand, "--addr", addr, "--conns", strconv.Itoa(sockets), "--rates", strings.Join(rs, ","),
+		"--frame", strconv.Itoa(frame), "--warmup", warm.String(), "--duration", d.String()), writeCPU, nice)
 	w := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	w.Env, w.Stderr = env, os.Stderr
 	out, err := w.Output()

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -87,7 +88,7 @@ func IdleMain(ctx context.Context, args []string, stdout, stderr io.Writer, stdi
 	url := fs.String("url", "", "server URL")
 	n := fs.Int("conns", 1000, "connections to hold")
 	if err := fs.Parse(args); err != nil || *url == "" || *n < 1 {
-		fmt.Fprintln(stderr, "usage: bench "+IdleCommand+" --url ws://… --conns N (holds until stdin closes)")
+		fmt.Fprintln(stderr, "usage: harness bench "+IdleCommand+" --url ws://… --conns N (holds until stdin closes)")
 		return 2
 	}
 	stop := make(chan struct{})
@@ -118,7 +119,7 @@ type IdleResult struct {
 // MeasureIdle reads srv's RSS, opens n idle connections from a subprocess
 // (self IdleCommand, pinned to cpu at niceness nice), waits for RSS to settle, reads it
 // again and closes the connections.
-func MeasureIdle(ctx context.Context, self string, srv *Server, n, cpu, nice int, metrics bool) (IdleResult, error) {
+func MeasureIdle(ctx context.Context, self []string, srv *Server, n, cpu, nice int, metrics bool) (IdleResult, error) {
 	res := IdleResult{Server: srv.Name}
 	time.Sleep(500 * time.Millisecond) // let the server finish starting
 	before, err := procstat.Read(srv.Pid())
@@ -129,7 +130,7 @@ func MeasureIdle(ctx context.Context, self string, srv *Server, n, cpu, nice int
 	if metrics {
 		res.GoroutinesBefore, _ = srv.Goroutines()
 	}
-	argv := []string{self, IdleCommand, "--url", srv.URL, "--conns", strconv.Itoa(n)}
+	argv := append(slices.Clone(self), IdleCommand, "--url", srv.URL, "--conns", strconv.Itoa(n))
 	argv = pinned(argv, cpu, nice)
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()

@@ -19,7 +19,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/wsbench/wsbench/internal/abuse"
+	"github.com/wsbench/wsbench/harness/abuse"
 	"github.com/wsbench/wsbench/loadgen/report"
 )
 

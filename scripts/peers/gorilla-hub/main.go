@@ -5,7 +5,7 @@
 // each message once (websocket.PreparedMessage) and hands it to every
 // member, sender included, with the opcode it arrived with; the room is
 // the request path. wsbench benches it as the peer "gorilla"
-// (scripts/BENCH.md).
+// (harness/BENCH.md).
 //
 //	bin/gorilla-hub --port 8181 [--host 127.0.0.1]
 //

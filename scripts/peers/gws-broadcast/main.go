@@ -3,7 +3,7 @@
 // gws drains on a goroutine of its own when it has work; a message is
 // framed once (gws.Broadcaster) and queued to every member of its room
 // (the request path), sender included, with the opcode it arrived with.
-// wsbench benches it as the peer "gws" (scripts/BENCH.md).
+// wsbench benches it as the peer "gws" (harness/BENCH.md).
 //
 //	bin/gws-broadcast --port 8181 [--host 127.0.0.1]
 //

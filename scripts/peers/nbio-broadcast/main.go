@@ -5,7 +5,7 @@
 // included, with the opcode it arrived with, from the handler that read
 // it: nbio writes to the socket at once and keeps what the kernel does not
 // take in the connection's buffer until the poller sees it writable.
-// wsbench benches it as the peer "nbio" (scripts/BENCH.md).
+// wsbench benches it as the peer "nbio" (harness/BENCH.md).
 //
 //	bin/nbio-broadcast --port 8181 [--host 127.0.0.1]
 //

@@ -3,7 +3,7 @@ python3-websockets 10.4, run by /usr/bin/python3): every message a client
 sends goes to every open connection of its room (the request path), the
 sender included, byte for byte and with its opcode (websockets hands text
 over as str and binary as bytes, and broadcast() sends each back as it
-came). wsbench benches it as the peer "python" (scripts/BENCH.md).
+came). wsbench benches it as the peer "python" (harness/BENCH.md).
 
     /usr/bin/python3 server.py --port 8181 [--host 127.0.0.1]
 
