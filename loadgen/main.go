@@ -9,11 +9,11 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/wsbench/wsbench/loadgen/agent"
 	"github.com/wsbench/wsbench/loadgen/cli"
 	"github.com/wsbench/wsbench/loadgen/compare"
 	"github.com/wsbench/wsbench/loadgen/plot"
-	"github.com/wsbench/wsbench/loadgen/procs"
+	"github.com/wsbench/wsbench/loadgen/shard/nats"
+	"github.com/wsbench/wsbench/loadgen/shard/pipe"
 )
 
 func main() {
@@ -44,9 +44,9 @@ func dispatch(args []string) int {
 	case "merge":
 		return cli.Merge(rest, os.Stdout, os.Stderr)
 	case "agent":
-		return agent.Main(ctx, rest, os.Stdout, os.Stderr)
+		return nats.Main(ctx, rest, os.Stdout, os.Stderr)
 	case "worker": // hidden: started by --procs
-		return procs.WorkerMain(ctx, os.Stdin, os.Stdout, os.Stderr)
+		return pipe.WorkerMain(ctx, os.Stdin, os.Stdout, os.Stderr)
 	case "compare":
 		return compare.Main(rest, os.Stdout, os.Stderr)
 	case "plot":

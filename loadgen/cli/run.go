@@ -9,11 +9,11 @@ import (
 	"os/exec"
 
 	"github.com/spf13/pflag"
-	"github.com/wsbench/wsbench/loadgen/agent"
 	"github.com/wsbench/wsbench/loadgen/client"
-	"github.com/wsbench/wsbench/loadgen/procs"
 	"github.com/wsbench/wsbench/loadgen/report"
 	"github.com/wsbench/wsbench/loadgen/run"
+	"github.com/wsbench/wsbench/loadgen/shard/nats"
+	"github.com/wsbench/wsbench/loadgen/shard/pipe"
 )
 
 const runUsage = `loadgen: WebSocket broadcast load generator (open model, no coordinated omission)
@@ -67,7 +67,7 @@ type runFlags struct {
 	loss       Loss
 	maxDrops   Loss
 	maxFail    Loss
-	agents     *agent.Flags
+	agents     *nats.Flags
 	urlCount   int // times --url was given
 }
 
@@ -102,7 +102,7 @@ func newRunFlags() (*pflag.FlagSet, *runFlags) {
 	fs.Var(&f.maxFail, "max-connect-fail", "the run is invalid (exit 4) when more than this share of connection attempts fails")
 	fs.Bool("rx-timestamps", true, "time receipts by the kernel's receive stamps (SO_TIMESTAMPING, Linux, not TLS) instead of when the generator read the message; off: user-space clock")
 	fs.IntVar(&c.ServerPID, "server-pid", 0, "process id of the server on this machine: report its CPU µs per delivery over the measured window (Linux /proc)")
-	f.agents = agent.AddFlags(fs)
+	f.agents = nats.AddFlags(fs)
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "no progress lines on stderr (warnings are still printed)")
 	return fs, f
 }
@@ -183,7 +183,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "loadgen: --procs needs its own executable: %v\n", xerr)
 			return ExitUsage
 		}
-		rep, err = procs.Run(ctx, cfg, f.procs, func() *exec.Cmd { return exec.Command(exe, "worker") })
+		rep, err = pipe.Run(ctx, cfg, f.procs, func() *exec.Cmd { return exec.Command(exe, "worker") })
 	default:
 		rep, err = run.Run(ctx, cfg)
 	}

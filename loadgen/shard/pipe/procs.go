@@ -15,7 +15,7 @@
 // the global sender ids, so every receiver, in any worker, counts every
 // broadcast. Expected deliveries and fan-out times are therefore recomputed
 // from the workers' raw data, not summed.
-package procs
+package pipe
 
 import (
 	"bufio"

@@ -1,4 +1,4 @@
-package agent
+package nats
 
 import (
 	"context"
@@ -17,9 +17,9 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/wsbench/wsbench/loadgen/procs"
 	"github.com/wsbench/wsbench/loadgen/report"
 	"github.com/wsbench/wsbench/loadgen/run"
+	"github.com/wsbench/wsbench/loadgen/shard/pipe"
 )
 
 // DefaultStartWait bounds how long an agent that has ramped waits for its
@@ -238,7 +238,7 @@ func (r *job) run() {
 		}
 		_ = ready(established)
 	}
-	out := Result{ID: a.ID, WorkerResult: procs.WorkerResult{}}
+	out := Result{ID: a.ID, WorkerResult: pipe.WorkerResult{}}
 	if err != nil && !errors.Is(err, run.ErrNoConnection) {
 		out.Error = err.Error()
 	}
@@ -247,7 +247,7 @@ func (r *job) run() {
 		if res.Window != nil {
 			out.StartNs = res.Window.Table.Start.UnixNano()
 			out.Lo, out.Hi = res.Window.Lo, res.Window.Hi
-			out.LastReceipts = procs.EncodeReceipts(res.LastReceipts)
+			out.LastReceipts = pipe.EncodeReceipts(res.LastReceipts)
 		}
 	}
 	if a.Reports != "" && out.Report != nil {
@@ -281,7 +281,7 @@ func rep(res *run.Result) *report.Report {
 const MaxClients = 1 << 20
 
 // checkSpec refuses a job the agent cannot run.
-func checkSpec(spec procs.Spec) error {
+func checkSpec(spec pipe.Spec) error {
 	if spec.Clients > MaxClients {
 		return fmt.Errorf("%d clients: an agent opens at most %d", spec.Clients, MaxClients)
 	}
@@ -290,7 +290,7 @@ func checkSpec(spec procs.Spec) error {
 
 // SpecConfig turns a share of a run into the run configuration of the
 // process that runs it.
-func SpecConfig(spec procs.Spec) run.Config {
+func SpecConfig(spec pipe.Spec) run.Config {
 	cfg := run.Config{
 		URL: spec.URL, Clients: spec.Clients, Senders: max(spec.Senders, 0), Rate: spec.Rate, Size: spec.Size,
 		Duration: spec.Duration, Warmup: spec.Warmup, Drain: spec.Drain, Ramp: spec.Ramp,

@@ -1,7 +1,7 @@
-package agent
+package nats
 
 import (
-	"github.com/wsbench/wsbench/loadgen/procs"
+	"github.com/wsbench/wsbench/loadgen/shard/pipe"
 )
 
 // Subjects of the protocol (see the package comment).
@@ -25,8 +25,8 @@ type Hello struct {
 
 // Job is the controller's request to run one share of a run.
 type Job struct {
-	Token string     `json:"token"` // names this run's subjects
-	Spec  procs.Spec `json:"spec"`
+	Token string    `json:"token"` // names this run's subjects
+	Spec  pipe.Spec `json:"spec"`
 }
 
 // Ready tells the controller an agent has ramped and waits for Start.
@@ -45,5 +45,5 @@ type Start struct {
 // Result is an agent's outcome: its report and the data for an exact merge.
 type Result struct {
 	ID string `json:"id"`
-	procs.WorkerResult
+	pipe.WorkerResult
 }

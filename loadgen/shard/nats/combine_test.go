@@ -1,12 +1,12 @@
-package agent
+package nats
 
 import (
 	"encoding/base64"
 	"testing"
 	"time"
 
-	"github.com/wsbench/wsbench/loadgen/procs"
 	"github.com/wsbench/wsbench/loadgen/report"
+	"github.com/wsbench/wsbench/loadgen/shard/pipe"
 )
 
 func part(sent, receivers, delivered int64) *report.Report {
@@ -18,10 +18,10 @@ func TestCombine(t *testing.T) {
 	t.Parallel()
 	start := time.Unix(100, 0)
 	// Two slots at rate 10/s with one sender: due at +0 and +100 ms.
-	a := &Result{ID: "a", WorkerResult: procs.WorkerResult{Report: part(2, 3, 6), StartNs: start.UnixNano(), Lo: 0, Hi: 2,
-		LastReceipts: procs.EncodeReceipts([]int64{start.Add(5 * time.Millisecond).UnixNano(), start.Add(120 * time.Millisecond).UnixNano()})}}
-	b := &Result{ID: "b", WorkerResult: procs.WorkerResult{Report: part(0, 2, 3), StartNs: start.UnixNano(), Lo: 0, Hi: 2,
-		LastReceipts: procs.EncodeReceipts([]int64{start.Add(9 * time.Millisecond).UnixNano(), 0})}}
+	a := &Result{ID: "a", WorkerResult: pipe.WorkerResult{Report: part(2, 3, 6), StartNs: start.UnixNano(), Lo: 0, Hi: 2,
+		LastReceipts: pipe.EncodeReceipts([]int64{start.Add(5 * time.Millisecond).UnixNano(), start.Add(120 * time.Millisecond).UnixNano()})}}
+	b := &Result{ID: "b", WorkerResult: pipe.WorkerResult{Report: part(0, 2, 3), StartNs: start.UnixNano(), Lo: 0, Hi: 2,
+		LastReceipts: pipe.EncodeReceipts([]int64{start.Add(9 * time.Millisecond).UnixNano(), 0})}}
 	rep, err := Combine([]*Result{a, b}, nil, 10, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -34,7 +34,7 @@ func TestCombine(t *testing.T) {
 		t.Errorf("fan-out = %+v; want 2 slots, 9 ms and 20 ms", rep.FanoutMs)
 	}
 	// A mismatched window is left out, not trusted.
-	bad := &Result{ID: "c", WorkerResult: procs.WorkerResult{Report: part(0, 1, 2), Lo: 0, Hi: 1 << 40, LastReceipts: procs.EncodeReceipts([]int64{1})}}
+	bad := &Result{ID: "c", WorkerResult: pipe.WorkerResult{Report: part(0, 1, 2), Lo: 0, Hi: 1 << 40, LastReceipts: pipe.EncodeReceipts([]int64{1})}}
 	rep, err = Combine([]*Result{a, bad}, nil, 10, 1)
 	if err != nil || len(rep.Generator.Warnings) == 0 {
 		t.Errorf("Combine with a bad window = %v, warnings %q; want a warning", err, rep.Generator.Warnings)
@@ -47,11 +47,11 @@ func TestCombine(t *testing.T) {
 // FuzzCombine feeds arbitrary fan-out data from an agent: no panic, and no
 // allocation beyond what the data carries.
 func FuzzCombine(f *testing.F) {
-	f.Add(uint64(0), uint64(2), procs.EncodeReceipts([]int64{1, 2}))
+	f.Add(uint64(0), uint64(2), pipe.EncodeReceipts([]int64{1, 2}))
 	f.Add(uint64(5), uint64(1), "!!")
-	f.Add(uint64(0), uint64(1)<<50, procs.EncodeReceipts([]int64{1}))
+	f.Add(uint64(0), uint64(1)<<50, pipe.EncodeReceipts([]int64{1}))
 	f.Fuzz(func(t *testing.T, lo, hi uint64, receipts string) {
-		r := &Result{ID: "x", WorkerResult: procs.WorkerResult{Report: part(1, 1, 1), StartNs: 1, Lo: lo, Hi: hi, LastReceipts: receipts}}
+		r := &Result{ID: "x", WorkerResult: pipe.WorkerResult{Report: part(1, 1, 1), StartNs: 1, Lo: lo, Hi: hi, LastReceipts: receipts}}
 		_, _ = Combine([]*Result{r}, nil, 10, 1)
 		_ = base64.StdEncoding
 	})

@@ -1,7 +1,7 @@
 // Package agent spreads one loadgen run over machines: agents (`loadgen
 // agent --nats URL`) wait for work on a NATS server; a controller (`loadgen
 // --agents N --nats URL …`) finds N idle agents, measures each one's clock
-// against its own, hands each a share of the run (a procs.Spec: clients,
+// against its own, hands each a share of the run (a pipe.Spec: clients,
 // sender ids, the shared run id and timetable), starts them all at one
 // instant, collects their reports and merges them into one.
 //
@@ -13,7 +13,7 @@
 //	<id>.run  Job{token, spec}      ──────────▶ "ok" or an error
 //	                                ◀────────── ctl.<token>.ready  Ready{id, established}
 //	<id>.start.<token> Start{ns}    ──────────▶ (start time in the agent's clock)
-//	                                ◀────────── ctl.<token>.result Result{id, procs.WorkerResult}
+//	                                ◀────────── ctl.<token>.result Result{id, pipe.WorkerResult}
 //	<id>.abort.<token>              ──────────▶ (Ctrl-C on the controller)
 //
 // Clocks: the controller takes ClockSamples round trips to each agent and
@@ -27,4 +27,4 @@
 // bound (generator.agents) and warns with the worst pairwise error when it
 // exceeds a millisecond. When every offset is within its bound (agents on
 // one machine, one clock) no correction is applied at all.
-package agent
+package nats

@@ -1,4 +1,4 @@
-package agent
+package nats
 
 import (
 	"context"
@@ -15,9 +15,9 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/wsbench/wsbench/loadgen/procs"
 	"github.com/wsbench/wsbench/loadgen/report"
 	"github.com/wsbench/wsbench/loadgen/run"
+	"github.com/wsbench/wsbench/loadgen/shard/pipe"
 )
 
 // Defaults of Controller.
@@ -139,9 +139,9 @@ func (c *Controller) Run(ctx context.Context, cfg run.Config) (*Outcome, error) 
 	if err := nc.Flush(); err != nil {
 		return nil, err
 	}
-	clients, sends := procs.Split(cfg.Clients, len(hellos)), procs.Split(senders, len(hellos))
+	clients, sends := pipe.Split(cfg.Clients, len(hellos)), pipe.Split(senders, len(hellos))
 	if k := c.SenderAgents; k > 0 && k < len(hellos) {
-		sends = append(procs.Split(senders, k), make([]int, len(hellos)-k)...)
+		sends = append(pipe.Split(senders, k), make([]int, len(hellos)-k)...)
 		for i := range k {
 			if sends[i] > clients[i] {
 				return nil, fmt.Errorf("%w: --sender-agents %d: %d senders do not fit in %d clients per agent", run.ErrUsage, k, senders, clients[i])
@@ -150,7 +150,7 @@ func (c *Controller) Run(ctx context.Context, cfg run.Config) (*Outcome, error) 
 	}
 	cb, sb := 0, 0
 	for i, h := range hellos {
-		spec := procs.Spec{
+		spec := pipe.Spec{
 			URL: cfg.URL, Clients: clients[i], Senders: sends[i], Rate: cfg.Rate, Size: cfg.Size,
 			Duration: cfg.Duration, Warmup: cfg.Warmup, Drain: cfg.Drain, Ramp: cfg.Ramp / float64(len(hellos)),
 			ConnectTimeout: cfg.ConnectTimeout, MaxSendLag: cfg.MaxSendLag, UserClock: cfg.UserClock,
