@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gobwas/ws"
+	"github.com/gobwas/ws/wsflate"
 	"github.com/wsbench/wsbench/conformance/suite"
 )
 
@@ -43,12 +44,23 @@ func (s *server) fuzz(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "give agent=NAME", http.StatusBadRequest)
 		return
 	}
-	nc, rw, _, err := ws.UpgradeHTTP(r, w)
+	// Only the deflate case accepts permessage-deflate; the others decline
+	// it, so their frames mean what RFC 6455 alone says.
+	var ext *wsflate.Extension
+	up := ws.HTTPUpgrader{}
+	if idx >= 0 && protocolCases[idx].id == deflateCase {
+		ext = &wsflate.Extension{Parameters: wsflate.DefaultParameters}
+		up.Negotiate = ext.Negotiate
+	}
+	nc, rw, _, err := up.Upgrade(r, w)
 	if err != nil {
 		return
 	}
 	defer nc.Close()
 	p := &peer{nc: nc, br: rw.Reader}
+	if ext != nil {
+		_, p.deflate = ext.Accepted()
+	}
 	switch r.URL.Path {
 	case "/getCaseCount":
 		_ = p.frame(ws.OpText, true, []byte(strconv.Itoa(len(protocolCases))))

@@ -78,8 +78,8 @@ func TestPythonClientPasses(t *testing.T) {
 	requireAllPass(t, got)
 }
 
-// requireProtocol checks the 25 protocol cases: OK, except the IDs in
-// nonStrict.
+// requireProtocol checks the 26 protocol cases: OK, except the IDs in
+// nonStrict; CP-26 must have negotiated permessage-deflate.
 func requireProtocol(t *testing.T, got map[string]suite.Result, nonStrict ...string) {
 	t.Helper()
 	n := 0
@@ -97,8 +97,11 @@ func requireProtocol(t *testing.T, got map[string]suite.Result, nonStrict ...str
 			t.Errorf("%s = %v (%s); want %v", id, r.Verdict, report.Detail(r), want)
 		}
 	}
-	if n != 25 {
-		t.Errorf("%d protocol cases; want 25", n)
+	if n != 26 {
+		t.Errorf("%d protocol cases; want 26", n)
+	}
+	if d := got["CP-26"].Detail; !strings.HasPrefix(d, "negotiated") {
+		t.Errorf("CP-26 detail %q; want permessage-deflate negotiated", d)
 	}
 }
 
@@ -140,8 +143,8 @@ func TestPythonProtocol(t *testing.T) {
 	if err := json.Unmarshal(b, &idx); err != nil {
 		t.Fatalf("index.json: %v", err)
 	}
-	if n := len(idx["python-websockets"]); n != 25 {
-		t.Errorf("index.json has %d cases for python-websockets; want 25", n)
+	if n := len(idx["python-websockets"]); n != 26 {
+		t.Errorf("index.json has %d cases for python-websockets; want 26", n)
 	}
 	if r := idx["python-websockets"]["5.6"]; r.Behavior != "OK" {
 		t.Errorf("index.json case 5.6 (CP-04) = %q; want OK", r.Behavior)

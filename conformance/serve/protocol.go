@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gobwas/ws"
+	"github.com/gobwas/ws/wsflate"
 	"github.com/wsbench/wsbench/conformance/suite"
 )
 
@@ -32,6 +33,47 @@ type protoCase struct {
 	run            func(p *peer) suite.Result
 }
 
+// deflateCase is the case for which the suite accepts permessage-deflate
+// when the client offers it; every other case declines the offer.
+const deflateCase = "CP-26"
+
+// rsv1 is the RSV1 bit as ws.Header.Rsv holds it: permessage-deflate's
+// "compressed" bit (RFC 7692 §6).
+const rsv1 = 0b100
+
+// errTooBig: an inflated message over maxProtoMessage.
+var errTooBig = fmt.Errorf("inflates to more than %d bytes", maxProtoMessage)
+
+// limited is a bytes.Buffer that refuses to grow past maxProtoMessage, so
+// a small compressed message cannot expand without bound.
+type limited struct{ bytes.Buffer }
+
+func (l *limited) Write(p []byte) (int, error) {
+	if l.Len()+len(p) > maxProtoMessage {
+		return 0, errTooBig
+	}
+	return l.Buffer.Write(p)
+}
+
+// inflate decompresses one permessage-deflate message (no context
+// takeover: each message stands alone).
+func inflate(p []byte) ([]byte, error) {
+	var out limited
+	if err := wsflate.DefaultHelper.DecompressTo(&out, p); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
+}
+
+// deflated sends msg compressed in one frame (RSV1 set).
+func deflated(p *peer, op ws.OpCode, msg []byte) error {
+	f, err := wsflate.CompressFrame(ws.NewFrame(op, true, msg))
+	if err != nil {
+		return err
+	}
+	return p.send(f.Header, f.Payload)
+}
+
 // autobahnOf names the Autobahn testsuite case each protocol case
 // corresponds to, where one does.
 var autobahnOf = map[string]string{
@@ -51,6 +93,9 @@ type peer struct {
 	msg       []byte    // the message being reassembled across control frames
 	msgOp     ws.OpCode // its opcode; 0 = none
 	closeCode int       // the code of the client's close frame (1005 empty, 0 none)
+	deflate   bool      // permessage-deflate negotiated (RFC 7692), no context takeover
+	msgRSV1   bool      // the message being reassembled is compressed
+	inflated  int       // compressed messages received
 }
 
 // event is one thing the client sent: a whole data message, a pong, a
@@ -162,8 +207,10 @@ func (p *peer) next() event {
 			return event{err: errors.New("the client started a message inside another"), bad: true}
 		case h.OpCode != ws.OpContinuation && h.OpCode != ws.OpText && h.OpCode != ws.OpBinary:
 			return event{err: fmt.Errorf("the client sent reserved opcode %d", h.OpCode), bad: true}
+		case h.Rsv == rsv1 && p.deflate && h.OpCode != ws.OpContinuation:
+			p.msgRSV1 = true
 		case h.Rsv != 0:
-			return event{err: fmt.Errorf("the client sent RSV bits %03b with no extension", h.Rsv), bad: true}
+			return event{err: fmt.Errorf("the client sent RSV bits %03b (deflate negotiated: %v; RFC 7692 §6: RSV1 on the first frame only)", h.Rsv, p.deflate), bad: true}
 		}
 		if p.msgOp == 0 {
 			p.msgOp = h.OpCode
@@ -171,7 +218,14 @@ func (p *peer) next() event {
 		p.msg = append(p.msg, payload...)
 		if h.Fin {
 			e := event{op: p.msgOp, payload: p.msg}
-			p.msg, p.msgOp = nil, 0
+			if p.msgRSV1 {
+				var err error
+				if e.payload, err = inflate(p.msg); err != nil {
+					return event{err: fmt.Errorf("the client sent a compressed message that does not inflate: %w", err), bad: true}
+				}
+				p.inflated++
+			}
+			p.msg, p.msgOp, p.msgRSV1 = nil, 0, false
 			p.log = append(p.log, e.String())
 			return e
 		}
@@ -452,6 +506,30 @@ var protocolCases = []protoCase{
 			return suite.Fail("the text \"x\" echoed", err.Error())
 		}
 		return suite.Pass()
+	}},
+	{deflateCase, "permessage-deflate, when the client offers it: compressed and plain messages are echoed intact", "RFC 7692 §6-7; Autobahn 12-13", func(p *peer) suite.Result {
+		if !p.deflate {
+			return suite.Skip("the client did not offer permessage-deflate (RFC 7692)")
+		}
+		text := bytes.Repeat([]byte(utf8Text), 200)
+		if err := deflated(p, ws.OpText, text); err != nil {
+			return suite.Failf("the compressed text sent", "%v", err)
+		}
+		if err := p.expectEcho(ws.OpText, text); err != nil {
+			return suite.Fail(fmt.Sprintf("the compressed %d-byte text echoed", len(text)), err.Error())
+		}
+		bin := bytes.Repeat([]byte{0, 1, 2, 3, 0xff}, 13000)
+		if err := deflated(p, ws.OpBinary, bin); err != nil {
+			return suite.Failf("the compressed binary sent", "%v", err)
+		}
+		if err := p.expectEcho(ws.OpBinary, bin); err != nil {
+			return suite.Fail(fmt.Sprintf("the compressed %d-byte binary echoed", len(bin)), err.Error())
+		}
+		// An uncompressed message on the same connection (RSV1 clear).
+		if r := echo(p, ws.OpText, []byte("plain after compressed"), 0); r.Verdict != suite.OK {
+			return r
+		}
+		return suite.Result{Verdict: suite.OK, Detail: fmt.Sprintf("negotiated; the client compressed %d of its 3 echoes", p.inflated)}
 	}},
 }
 
