@@ -39,7 +39,7 @@ func runServe(args []string) int {
 			"Point a reconnecting client at ws://ADDR/session/AGENT; the suite drops, refuses,\n"+
 			"freezes and closes its connections and judges what it does (cases CR-01..CR-11).\n"+
 			"Point an echoing client's Autobahn test driver at ws://ADDR (/getCaseCount, /runCase?case=N&agent=A,\n"+
-			"/getCaseStatus, /updateReports?agent=A): protocol cases CP-01..CP-25. The run ends with the\n"+
+			"/getCaseStatus, /updateReports?agent=A): protocol cases CP-01..CP-26. The run ends with the\n"+
 			"behaviour session, with /updateReports, or at --timeout.\n\nFlags:\n%s\nExamples:\n"+
 			"  conformance serve --addr 127.0.0.1:9001\n"+
 			"  conformance serve --json results/client.json --heartbeat-bound 40s   # a client with a 30 s heartbeat\n"+
