@@ -197,7 +197,11 @@ func Run(ctx context.Context, cfg Config, out io.Writer, logf func(string, ...an
 		}
 	}
 	if cfg.JSON != "" {
-		rep := report.NewJSON(sessionURL, started, entries)
+		target := "ws://" + addr // the protocol agent's base URL
+		if s.sess != nil {
+			target += "/session/" + s.sess.agent
+		}
+		rep := report.NewJSON(target, started, entries)
 		if err := runner.WriteFile(cfg.JSON, func(w io.Writer) error { return report.WriteJSON(w, rep) }); err != nil {
 			return entries, err
 		}
