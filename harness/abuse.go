@@ -84,7 +84,7 @@ func abuseMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return 2
 	}
 	if _, err := abuse.NewTarget(cfg.URL); err != nil {
-		fmt.Fprintln(stderr, err) // already prefixed "abuse:" or naming the flag
+		fmt.Fprintf(stderr, "abuse: %v\n", err)
 		return 2
 	}
 	placement := "not pinned (--url: the server runs wherever it was started)"
@@ -165,7 +165,7 @@ func hold(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	t, err := abuse.NewTarget(*url)
 	if err != nil {
-		fmt.Fprintln(stderr, err)
+		fmt.Fprintf(stderr, "abuse hold: %v\n", err)
 		return 2
 	}
 	ctx, cancel := context.WithTimeout(ctx, *maxDur)

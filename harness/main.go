@@ -27,9 +27,9 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"bench":   {"the benchmark matrix: ours vs Node ws and the peers, CPU per delivery (make bench)", benchMain},
-	"abuse":   {"hostile-input and fault scenarios against a chat-room server (make abuse)", abuseMain},
-	"soak":    {"steady broadcast for a long time; server RSS and goroutine drift (make soak)", soakMain},
+	"bench": {"the benchmark matrix: ours vs Node ws and the peers, CPU per delivery (make bench)", benchMain},
+	"abuse": {"hostile-input and fault scenarios against a chat-room server (make abuse)", abuseMain},
+	"soak":  {"steady broadcast for a long time; server RSS and goroutine drift (make soak)", soakMain},
 }
 
 var order = []string{"bench", "abuse", "soak"}

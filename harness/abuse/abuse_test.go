@@ -16,6 +16,7 @@ import (
 
 	"github.com/gobwas/ws"
 
+	"github.com/wsbench/wsbench/harness/target"
 	"github.com/wsbench/wsbench/server/chatserver"
 	"github.com/wsbench/wsbench/server/chatserver/chattest"
 )
@@ -89,11 +90,11 @@ func TestParseMetrics(t *testing.T) {
 		"wsbench_close_codes_sent_total{code=\"1009\"} 3\n" +
 		"wsbench_close_codes_sent_total{code=\"1007\"} 5 1700000000000\n" +
 		"garbage line\n"
-	m := ParseMetrics(strings.NewReader(text))
+	m := target.ParseMetrics(strings.NewReader(text))
 	if m["wsbench_connections_open"] != 12 || m[`wsbench_close_codes_sent_total{code="1007"}`] != 5 {
 		t.Fatalf("ParseMetrics = %v", m)
 	}
-	before := Metrics{`wsbench_close_codes_sent_total{code="1009"}`: 1}
+	before := target.Metrics{`wsbench_close_codes_sent_total{code="1009"}`: 1}
 	got := CloseCodesSent(before, m)
 	if len(got) != 2 || got["1009"] != 2 || got["1007"] != 5 {
 		t.Errorf("CloseCodesSent = %v; want 1009:2 1007:5", got)

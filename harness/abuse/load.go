@@ -1,11 +1,6 @@
 package abuse
 
-import (
-	"time"
-
-	"github.com/wsbench/wsbench/harness/bench"
-	"github.com/wsbench/wsbench/internal/procstat"
-)
+import "github.com/wsbench/wsbench/harness/target"
 
 // maxOtherPct is the share of the server's CPU that other processes may
 // use during a scenario before the probe's latency is no longer judged:
@@ -19,55 +14,42 @@ const maxOtherPct = 20.0
 const maxProbeCPUPct = 90.0
 
 // loadMeter measures how much of the server's pinned CPU went to other
-// processes: the CPU's busy time (/proc/stat) minus the server's own
-// (utime+stime); and how busy the probe's CPU was.
+// processes, and how busy the probe's CPU was (target.CPUMeter).
 type loadMeter struct {
-	pid, cpu  int
-	probeCPU  int
-	start     time.Time
-	cpuBefore bench.CPUTimes
-	srvBefore float64
-	ok        bool
+	cpu, probeCPU int
+	m             *target.CPUMeter // nil: not measured (pid unknown or not pinned)
 }
 
 func startLoad(pid, cpu, probeCPU int) *loadMeter {
-	m := &loadMeter{pid: pid, cpu: cpu, probeCPU: probeCPU, start: time.Now()}
-	if pid == 0 || cpu < 0 {
-		return m
+	l := &loadMeter{cpu: cpu, probeCPU: probeCPU}
+	if pid != 0 && cpu >= 0 {
+		l.m = target.StartCPUMeter(pid)
 	}
-	var err1, err2 error
-	m.cpuBefore, err1 = bench.ReadCPUTimes()
-	m.srvBefore, err2 = procstat.CPUSeconds(pid)
-	m.ok = err1 == nil && err2 == nil
-	return m
+	return l
 }
 
 // otherPct returns the other processes' share of the server's CPU since
 // startLoad, in percent, or -1 when unknown.
-func (m *loadMeter) otherPct() float64 {
-	if !m.ok {
+func (l *loadMeter) otherPct() float64 {
+	if l.m == nil {
 		return -1
 	}
-	cpuAfter, err1 := bench.ReadCPUTimes()
-	srvAfter, err2 := procstat.CPUSeconds(m.pid)
-	wall := time.Since(m.start).Seconds()
-	if err1 != nil || err2 != nil || wall <= 0 {
+	w, err := l.m.Read()
+	if err != nil || w.Wall <= 0 {
 		return -1
 	}
-	other := m.cpuBefore.Busy(cpuAfter, m.cpu) - (srvAfter - m.srvBefore)
-	return 100 * max(0, other) / wall
+	return 100 * w.Other(l.cpu) / w.Wall
 }
 
 // probeBusyPct returns how busy the probe's CPU was since startLoad, in
 // percent, or -1 when unknown.
-func (m *loadMeter) probeBusyPct() float64 {
-	if !m.ok || m.probeCPU < 0 {
+func (l *loadMeter) probeBusyPct() float64 {
+	if l.m == nil || l.probeCPU < 0 {
 		return -1
 	}
-	cpuAfter, err := bench.ReadCPUTimes()
-	wall := time.Since(m.start).Seconds()
-	if err != nil || wall <= 0 {
+	w, err := l.m.Read()
+	if err != nil || w.Wall <= 0 {
 		return -1
 	}
-	return 100 * m.cpuBefore.Busy(cpuAfter, m.probeCPU) / wall
+	return 100 * w.BusyOn(l.probeCPU) / w.Wall
 }

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/gobwas/ws"
+
+	"github.com/wsbench/wsbench/harness/target"
 )
 
 // partialMessages opens Config.PartialConns connections that each declare a
@@ -22,9 +24,9 @@ func partialMessages(ctx context.Context, e *env) Outcome {
 		conns []*rawConn
 		c     counter
 	)
-	var before Memory
+	var before target.Memory
 	if e.cfg.ServerPID != 0 {
-		before, _ = ReadMemory(e.cfg.ServerPID)
+		before, _ = target.ReadMemory(e.cfg.ServerPID)
 	}
 	parallel(ctx, e.cfg.PartialConns, 64, func(int) {
 		rc, err := d.ws(ctx, "/abuse-partial")
@@ -45,7 +47,7 @@ func partialMessages(ctx context.Context, e *env) Outcome {
 	out.Facts["held"] = len(conns)
 	sleepCtx(ctx, e.cfg.Window)
 	if e.cfg.ServerPID != 0 {
-		if m, err := ReadMemory(e.cfg.ServerPID); err == nil && len(conns) > 0 {
+		if m, err := target.ReadMemory(e.cfg.ServerPID); err == nil && len(conns) > 0 {
 			out.Facts["rss_growth_per_conn_KiB"] = float64(m.RSS-before.RSS) / 1024 / float64(len(conns))
 		}
 	}

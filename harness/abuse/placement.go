@@ -8,13 +8,13 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/wsbench/wsbench/harness/bench"
+	"github.com/wsbench/wsbench/harness/target"
 )
 
 // Placement says where the server, and the attacker and probe (this
 // program), run. On a 2-core machine shared with other work, a probe that
 // shares the server's core mostly measures CPU contention; pinned like
-// make bench pins server and load generator (internal/bench), the server
+// make bench pins server and load generator (harness/bench), the server
 // has a core of its own, and the clean probe is measured under the same
 // placement, so a ratio means what the abuse cost the server.
 type Placement struct {
@@ -56,7 +56,7 @@ func (p Placement) Validate() error {
 	return nil
 }
 
-// PinSelf re-executes this program on p.AttackerCPU through bench.Pinned,
+// PinSelf re-executes this program on p.AttackerCPU through target.Pinned,
 // unless pinning is off or it already runs that way. It returns only when
 // there was nothing to do, or with the error of the exec.
 func (p Placement) PinSelf() error {
@@ -67,7 +67,7 @@ func (p Placement) PinSelf() error {
 	if err != nil {
 		return err
 	}
-	argv := bench.Pinned(append([]string{self}, os.Args[1:]...), p.AttackerCPU, p.Nice)
+	argv := target.Pinned(append([]string{self}, os.Args[1:]...), p.AttackerCPU, p.Nice)
 	path, err := exec.LookPath(argv[0])
 	if err != nil {
 		return err
@@ -76,9 +76,9 @@ func (p Placement) PinSelf() error {
 }
 
 // StartServer starts p.ServerBin on a free loopback port, pinned to
-// p.ServerCPU through bench.StartServer, with --write-timeout so that the
+// p.ServerCPU through target.Start, with --write-timeout so that the
 // slow-readers window and the server agree, and waits for /healthz.
-func (p Placement) StartServer(ctx context.Context, writeTimeout time.Duration) (*bench.Server, error) {
+func (p Placement) StartServer(ctx context.Context, writeTimeout time.Duration) (*target.Server, error) {
 	cpu := p.ServerCPU
 	if p.NoPin {
 		cpu = -1
@@ -87,7 +87,7 @@ func (p Placement) StartServer(ctx context.Context, writeTimeout time.Duration) 
 	if log == "" {
 		log = os.DevNull
 	}
-	return bench.StartServer(ctx, bench.ServerSpec{
+	return target.Start(ctx, target.Spec{
 		Name: "server",
 		Argv: func(addr string) []string {
 			return append([]string{p.ServerBin, "--addr", addr, "--write-timeout", writeTimeout.String()}, p.ServerArgs...)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/wsbench/wsbench/harness/target"
 )
 
 // scenarios lists every scenario in the order of a full run.
@@ -68,7 +70,7 @@ func Run(ctx context.Context, cfg Config, w io.Writer) (*Report, error) {
 	rep := &Report{Tool: "wsbench-abuse", Started: time.Now().UTC(), URL: cfg.URL, ServerPID: cfg.ServerPID, Pass: true}
 	rep.Config = reportConfig(cfg)
 	if cfg.ServerPID != 0 {
-		if m, err := ReadMemory(cfg.ServerPID); err == nil {
+		if m, err := target.ReadMemory(cfg.ServerPID); err == nil {
 			rep.RSSStartMiB = mib(m.RSS)
 		} else {
 			return nil, fmt.Errorf("--server-pid %d: %w", cfg.ServerPID, err)
@@ -145,7 +147,7 @@ func Run(ctx context.Context, cfg Config, w io.Writer) (*Report, error) {
 	}
 	rep.Finished = time.Now().UTC()
 	if cfg.ServerPID != 0 {
-		if m, err := ReadMemory(cfg.ServerPID); err == nil {
+		if m, err := target.ReadMemory(cfg.ServerPID); err == nil {
 			rep.HWMMiB = mib(m.HWM)
 		}
 	}
@@ -178,7 +180,7 @@ func runScenario(ctx context.Context, e *env, s Scenario, rep *Report) ScenarioR
 	res.CleanP99ms = ref.P99ms
 	before, _ := e.target.Scrape(ctx)
 	load := startLoad(e.cfg.ServerPID, e.cfg.ServerCPU, e.cfg.ProbeCPU)
-	rss := startRSS(e.cfg.ServerPID, 100*time.Millisecond)
+	rss := target.StartPeakRSS(e.cfg.ServerPID, 100*time.Millisecond)
 	start := time.Now()
 	var p *probe
 	if !s.NoProbe {
@@ -203,7 +205,7 @@ func runScenario(ctx context.Context, e *env, s Scenario, rep *Report) ScenarioR
 		res.Failures = append(res.Failures, "after the scenario: "+err.Error())
 	}
 	if e.cfg.ServerPID != 0 && rssErr != nil {
-		if _, err := ReadMemory(e.cfg.ServerPID); err != nil {
+		if _, err := target.ReadMemory(e.cfg.ServerPID); err != nil {
 			res.ServerDown = true
 			res.Failures = append(res.Failures, fmt.Sprintf("server process %d is gone: %v", e.cfg.ServerPID, err))
 		}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/gobwas/ws"
+
+	"github.com/wsbench/wsbench/harness/target"
 )
 
 // slowRcvbuf is the receive buffer of clients that never read: small, so
@@ -146,7 +148,7 @@ func slowReaders(ctx context.Context, e *env) Outcome {
 // slowClosesKey is our server's counter of slow-consumer closes.
 const slowClosesKey = "wsbench_slow_consumer_closes_total"
 
-func slowCloses(m Metrics) float64 {
+func slowCloses(m target.Metrics) float64 {
 	return m[slowClosesKey+`{reason="queue"}`] + m[slowClosesKey+`{reason="deadline"}`]
 }
 
@@ -195,7 +197,7 @@ func slowRoom(n int) func(ctx context.Context, e *env) Outcome {
 // settledScrape scrapes /metrics until wsbench_connections_open reads the
 // same twice in a row (connections that just finished their handshake are
 // counted a moment after it), at most 2 s.
-func settledScrape(ctx context.Context, t *Target) Metrics {
+func settledScrape(ctx context.Context, t *Target) target.Metrics {
 	const key = "wsbench_connections_open"
 	prev, _ := t.Scrape(ctx)
 	for i := 0; i < 10; i++ {

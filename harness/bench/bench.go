@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/wsbench/wsbench/internal/procstat"
+	"github.com/wsbench/wsbench/harness/target"
 	"github.com/wsbench/wsbench/loadgen/report"
 )
 
@@ -158,9 +158,9 @@ func preflight(cfg Config) error {
 	return nil
 }
 
-func (b *bench) spec(name string, log string) ServerSpec {
+func (b *bench) spec(name string, log string) target.Spec {
 	if cmd, ok := b.cfg.command(name); ok {
-		return ServerSpec{
+		return target.Spec{
 			Name: name,
 			Argv: func(addr string) []string {
 				_, port, _ := strings.Cut(addr, ":")
@@ -172,7 +172,7 @@ func (b *bench) spec(name string, log string) ServerSpec {
 		}
 	}
 	if name == Node {
-		return ServerSpec{
+		return target.Spec{
 			Name: Node,
 			Argv: func(addr string) []string {
 				host, port, _ := strings.Cut(addr, ":")
@@ -183,7 +183,7 @@ func (b *bench) spec(name string, log string) ServerSpec {
 			Log:  log,
 		}
 	}
-	return ServerSpec{
+	return target.Spec{
 		Name: Ours,
 		Argv: func(addr string) []string {
 			return append([]string{b.cfg.ServerBin, "--addr", addr}, b.cfg.ServerArgs...)
@@ -301,7 +301,7 @@ func (b *bench) run(ctx context.Context) error {
 	if c.IdleConns > 0 {
 		for _, s := range c.Servers {
 			b.prog.Begin(idleEst, "%s: %d idle connections, server memory per connection", s, c.IdleConns)
-			srv, err := StartServer(ctx, b.spec(s, filepath.Join(c.Out, "logs", s+"-idle.log")))
+			srv, err := target.Start(ctx, b.spec(s, filepath.Join(c.Out, "logs", s+"-idle.log")))
 			if err != nil {
 				return err
 			}
@@ -344,18 +344,17 @@ func (b *bench) measure(ctx context.Context, kind, s string, l Load, rel string,
 		rec.QuietWaitS = b.waitQuiet(ctx).Seconds()
 	}
 	b.serverN++
-	srv, err := StartServer(ctx, b.spec(s, filepath.Join(b.cfg.Out, "logs", fmt.Sprintf("%s-%03d.log", s, b.serverN))))
+	srv, err := target.Start(ctx, b.spec(s, filepath.Join(b.cfg.Out, "logs", fmt.Sprintf("%s-%03d.log", s, b.serverN))))
 	if err != nil {
 		return rec, err
 	}
-	cpuBefore, _ := ReadCPUTimes()
-	srvBefore, _ := procstat.Read(srv.Pid())
+	meter := target.StartCPUMeter(srv.Pid())
 	l.ServerPID = srv.Pid()
 	res, err := b.gen.Run(ctx, srv.URL, l, base)
 	usage, uerr := srv.Usage()
-	if cpuAfter, cerr := ReadCPUTimes(); cerr == nil && cpuBefore != nil && !b.cfg.NoPin {
-		rec.OtherServerCPU = max(0, cpuBefore.Busy(cpuAfter, b.cfg.ServerCPU)-(usage.CPUSeconds-srvBefore.CPUSeconds))
-		rec.OtherLoadgenCPU = max(0, cpuBefore.Busy(cpuAfter, b.cfg.LoadgenCPU)-res.CPUSeconds)
+	if w, werr := meter.Read(); werr == nil && !b.cfg.NoPin {
+		rec.OtherServerCPU = w.Other(b.cfg.ServerCPU)
+		rec.OtherLoadgenCPU = max(0, w.BusyOn(b.cfg.LoadgenCPU)-res.CPUSeconds)
 	}
 	if exited, werr := srv.Exited(); exited {
 		rec.Why = fmt.Sprintf("server exited during the run: %v; ", werr)
@@ -366,7 +365,7 @@ func (b *bench) measure(ctx context.Context, kind, s string, l Load, rel string,
 		return rec, err
 	}
 	if uerr == nil {
-		rec.ServerUsage = usage
+		rec.ServerUsage.Usage = usage
 	}
 	rec.ExitCode = res.ExitCode
 	rec.LoadgenCPU = res.CPUSeconds
@@ -494,7 +493,7 @@ func (l Load) connectTime() time.Duration {
 func (b *bench) waitQuiet(ctx context.Context) time.Duration {
 	start := time.Now()
 	for time.Since(start) < b.cfg.QuietWait && ctx.Err() == nil {
-		before, err := ReadCPUTimes()
+		before, err := target.ReadCPUTimes()
 		if err != nil {
 			break
 		}
@@ -502,7 +501,7 @@ func (b *bench) waitQuiet(ctx context.Context) time.Duration {
 		case <-ctx.Done():
 		case <-time.After(time.Second):
 		}
-		after, err := ReadCPUTimes()
+		after, err := target.ReadCPUTimes()
 		if err != nil {
 			break
 		}

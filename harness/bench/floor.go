@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"github.com/wsbench/wsbench/harness/target"
 )
 
 // The floor is the least CPU a server can spend per delivery when it
@@ -254,7 +256,7 @@ func MeasureFloor(ctx context.Context, self []string, sockets int, rates []float
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(len(rates))*(warm+d)+time.Minute)
 	defer cancel()
 	env := append(os.Environ(), "GOMAXPROCS=1")
-	argv := pinned(append(slices.Clone(self), FloorDrainCommand, "--conns", strconv.Itoa(sockets)), drainCPU, nice)
+	argv := target.Pinned(append(slices.Clone(self), FloorDrainCommand, "--conns", strconv.Itoa(sockets)), drainCPU, nice)
 	drain := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	drain.Env, drain.Stderr = env, os.Stderr
 	stdin, err := drain.StdinPipe()
@@ -281,7 +283,7 @@ func MeasureFloor(ctx context.Context, self []string, sockets int, rates []float
 	for i, r := range rates {
 		rs[i] = strconv.FormatFloat(r, 'f', -1, 64)
 	}
-	argv = pinned(append(slices.Clone(self), FloorWriteCommand, "--addr", addr, "--conns", strconv.Itoa(sockets), "--rates", strings.Join(rs, ","),
+	argv = target.Pinned(append(slices.Clone(self), FloorWriteCommand, "--addr", addr, "--conns", strconv.Itoa(sockets), "--rates", strings.Join(rs, ","),
 		"--frame", strconv.Itoa(frame), "--warmup", warm.String(), "--duration", d.String()), writeCPU, nice)
 	w := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	w.Env, w.Stderr = env, os.Stderr

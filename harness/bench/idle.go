@@ -18,6 +18,7 @@ import (
 
 	"github.com/gobwas/ws"
 	"github.com/spf13/pflag"
+	"github.com/wsbench/wsbench/harness/target"
 	"github.com/wsbench/wsbench/internal/procstat"
 )
 
@@ -119,7 +120,7 @@ type IdleResult struct {
 // MeasureIdle reads srv's RSS, opens n idle connections from a subprocess
 // (self IdleCommand, pinned to cpu at niceness nice), waits for RSS to settle, reads it
 // again and closes the connections.
-func MeasureIdle(ctx context.Context, self []string, srv *Server, n, cpu, nice int, metrics bool) (IdleResult, error) {
+func MeasureIdle(ctx context.Context, self []string, srv *target.Server, n, cpu, nice int, metrics bool) (IdleResult, error) {
 	res := IdleResult{Server: srv.Name}
 	time.Sleep(500 * time.Millisecond) // let the server finish starting
 	before, err := procstat.Read(srv.Pid())
@@ -131,7 +132,7 @@ func MeasureIdle(ctx context.Context, self []string, srv *Server, n, cpu, nice i
 		res.GoroutinesBefore, _ = srv.Goroutines()
 	}
 	argv := append(slices.Clone(self), IdleCommand, "--url", srv.URL, "--conns", strconv.Itoa(n))
-	argv = pinned(argv, cpu, nice)
+	argv = target.Pinned(argv, cpu, nice)
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/wsbench/wsbench/harness/target"
 	"github.com/wsbench/wsbench/loadgen/report"
 )
 
@@ -79,7 +80,7 @@ func (l Load) Args(url, out, hgrm string) []string {
 // ErrLoadgenUsage.
 func (g Generator) Run(ctx context.Context, url string, l Load, base string) (LoadResult, error) {
 	argv := append([]string{g.Bin}, l.Args(url, base+".json", base+".hgrm")...)
-	argv = pinned(argv, g.CPU, g.Nice)
+	argv = target.Pinned(argv, g.CPU, g.Nice)
 	connect := time.Duration(float64(l.Clients)/500*float64(time.Second)) + 30*time.Second
 	ctx, cancel := context.WithTimeout(ctx, l.Warmup+l.Duration+connect)
 	defer cancel()

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/wsbench/wsbench/harness/target"
 )
 
 // Profile is a CPU profile of our server under load.
@@ -29,7 +31,7 @@ func (b *bench) profile(ctx context.Context, l Load) Profile {
 	spec := b.spec(Ours, filepath.Join(b.cfg.Out, "logs", "ours-profile.log"))
 	argv := spec.Argv
 	spec.Argv = func(addr string) []string { return append(argv(addr), "--pprof") }
-	srv, err := StartServer(ctx, spec)
+	srv, err := target.Start(ctx, spec)
 	if err != nil {
 		p.Err = err.Error()
 		b.prog.End("failed: %v", err)
@@ -57,7 +59,7 @@ func (b *bench) profile(ctx context.Context, l Load) Profile {
 		return p
 	}
 	secs := max(1, int(l.Duration.Seconds()*0.8))
-	err = fetch(ctx, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", srv.addr, secs), filepath.Join(b.cfg.Out, p.Path), time.Duration(secs+10)*time.Second)
+	err = fetch(ctx, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", srv.Addr(), secs), filepath.Join(b.cfg.Out, p.Path), time.Duration(secs+10)*time.Second)
 	if lerr := <-done; err == nil && lerr != nil {
 		err = lerr
 	}

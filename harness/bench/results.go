@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/wsbench/wsbench/harness/target"
 	"github.com/wsbench/wsbench/loadgen/report"
 )
 
@@ -45,6 +46,17 @@ type RunRecord struct {
 	OtherServerCPU  float64 `json:"other_server_cpu_s"`
 	OtherLoadgenCPU float64 `json:"other_loadgen_cpu_s"`
 	QuietWaitS      float64 `json:"quiet_wait_s,omitempty"` // time spent waiting for a quiet machine first
+}
+
+// ServerUsage is what the server used during one run (harness/target),
+// with its CPU per delivery; in the run JSON its fields sit flat in
+// "server_usage".
+type ServerUsage struct {
+	target.Usage
+	// CPUUsPerDelivery is the server's CPU µs per delivery over the
+	// loadgen's measured window (the loadgen's report server section);
+	// 0 when unknown.
+	CPUUsPerDelivery float64 `json:"cpu_us_per_delivery,omitempty"`
 }
 
 // OtherLoad is the larger foreign share of the server's and the loadgen's

@@ -1,19 +1,12 @@
 package bench
 
 import (
-	"context"
-	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
-
-	"github.com/wsbench/wsbench/internal/eventually"
 )
 
 func TestParseServerCmd(t *testing.T) {
@@ -102,75 +95,4 @@ func TestInstallReportsEveryFailure(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "peer gws") || !strings.Contains(err.Error(), "peer nbio") {
 		t.Errorf("install = %v; want both failures named", err)
 	}
-}
-
-func TestListeningInodes(t *testing.T) {
-	t.Parallel()
-	table := `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
-   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 111 1 0000000000000000 100 0 0 10 0
-   1: 0100007F:1F90 0100007F:C350 01 00000000:00000000 00:00000000 00000000     0        0 222 1 0000000000000000 20 4 30 10 -1
-   2: 00000000:1F91 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 333 1 0000000000000000 100 0 0 10 0
-`
-	if got, want := listeningInodes(table, 8080), []string{"111"}; !slices.Equal(got, want) {
-		t.Errorf("listeningInodes(8080) = %q; want %q (the LISTEN row only)", got, want)
-	}
-	if got := listeningInodes(table, 8082); len(got) != 0 {
-		t.Errorf("listeningInodes(8082) = %q; want none", got)
-	}
-}
-
-func TestListenerPIDFindsThisProcess(t *testing.T) {
-	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	port := ln.Addr().(*net.TCPAddr).Port
-	pid, ok := listenerPID(processGroup(os.Getpid()), port)
-	if !ok || pid != os.Getpid() {
-		t.Fatalf("listenerPID(own group, %d) = %d, %v; want %d, true", port, pid, ok, os.Getpid())
-	}
-	if _, ok := listenerPID(processGroup(os.Getpid())+1_000_000, port); ok {
-		t.Fatal("listenerPID found a listener in a process group that does not exist")
-	}
-}
-
-// TestStartServerForkedListener starts a server through a shell that forks
-// it (two commands), as --server commands may: the bench must measure the
-// forked listener, not the shell, and Stop must leave neither behind.
-func TestStartServerForkedListener(t *testing.T) {
-	t.Parallel()
-	py := "python3"
-	spec := ServerSpec{
-		Name: "forked",
-		Argv: func(addr string) []string {
-			_, port, _ := net.SplitHostPort(addr)
-			return ServerCmd{Command: py + " -m http.server --bind 127.0.0.1 {port}; true"}.Argv(port)
-		},
-		CPU: -1,
-		Log: filepath.Join(t.TempDir(), "forked.log"),
-	}
-	srv, err := StartServer(context.Background(), spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	shell := srv.cmd.Process.Pid
-	pid := srv.Pid()
-	if pid == shell {
-		srv.Stop()
-		t.Fatalf("Pid() = the shell's pid %d; want the forked listener's", shell)
-	}
-	comm, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
-	if !strings.HasPrefix(string(comm), "python") {
-		t.Errorf("Pid() %d is %q; want the python listener", pid, comm)
-	}
-	srv.Stop()
-	eventually.True(t, 5*time.Second, 20*time.Millisecond, func() error {
-		stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-		if err != nil || strings.Contains(string(stat), ") Z ") {
-			return nil // gone, or a zombie awaiting its reaper
-		}
-		return fmt.Errorf("the forked server %d still runs after Stop: %s", pid, stat)
-	})
 }

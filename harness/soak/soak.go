@@ -19,7 +19,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/wsbench/wsbench/harness/abuse"
+	"github.com/wsbench/wsbench/harness/target"
 	"github.com/wsbench/wsbench/loadgen/report"
 )
 
@@ -56,7 +56,7 @@ func DefaultConfig() Config {
 // Validate reports settings that cannot work, saying what to do.
 func (c Config) Validate() error {
 	var errs []error
-	if _, err := abuse.NewTarget(c.URL); err != nil {
+	if _, err := target.ParseURL(c.URL); err != nil {
 		errs = append(errs, fmt.Errorf("--url: %w", err))
 	}
 	if c.ServerPID <= 0 {
@@ -134,7 +134,7 @@ func Run(ctx context.Context, cfg Config, w io.Writer) (*Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	t, _ := abuse.NewTarget(cfg.URL)
+	t, _ := target.ParseURL(cfg.URL)
 	tmp, err := os.MkdirTemp("", "soak")
 	if err != nil {
 		return nil, err
@@ -165,7 +165,7 @@ loop:
 		case <-tick.C:
 		}
 		s := Sample{At: time.Since(start).Seconds(), Goroutines: -1, Open: -1}
-		m, err := abuse.ReadMemory(cfg.ServerPID)
+		m, err := target.ReadMemory(cfg.ServerPID)
 		if err != nil {
 			res.Failures = append(res.Failures, fmt.Sprintf("server process %d: %v", cfg.ServerPID, err))
 			cmd.Process.Kill()

@@ -1,14 +1,9 @@
-package bench
+package target
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"strconv"
@@ -25,7 +20,8 @@ type Server struct {
 	Name string
 	URL  string // ws://127.0.0.1:PORT/
 	addr string
-	pid  int // the process listening on addr (see listenerPID)
+	ep   *Endpoint // its HTTP side
+	pid  int       // the process listening on addr (see listenerPID)
 	cmd  *exec.Cmd
 	logf *os.File
 	done chan struct{}
@@ -38,8 +34,8 @@ type Server struct {
 	sampled       sync.WaitGroup
 }
 
-// ServerSpec says how to start a server.
-type ServerSpec struct {
+// Spec says how to start a server.
+type Spec struct {
 	Name string
 	// Argv builds the command line for a listening address (host:port).
 	Argv func(addr string) []string
@@ -61,15 +57,15 @@ func freeAddr() (string, error) {
 	return l.Addr().String(), nil
 }
 
-// StartServer starts spec pinned to its CPU and waits until it accepts
+// Start starts spec pinned to its CPU and waits until it accepts
 // connections (and, for ours, /healthz answers 200).
-func StartServer(ctx context.Context, spec ServerSpec) (*Server, error) {
+func Start(ctx context.Context, spec Spec) (*Server, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
 	argv := spec.Argv(addr)
-	argv = pinned(argv, spec.CPU, spec.Nice)
+	argv = Pinned(argv, spec.CPU, spec.Nice)
 	logf, err := os.OpenFile(spec.Log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
@@ -83,7 +79,7 @@ func StartServer(ctx context.Context, spec ServerSpec) (*Server, error) {
 		logf.Close()
 		return nil, fmt.Errorf("start %s: %w", spec.Name, err)
 	}
-	s := &Server{Name: spec.Name, URL: "ws://" + addr + "/", addr: addr, cmd: cmd, logf: logf, done: make(chan struct{})}
+	s := &Server{Name: spec.Name, URL: "ws://" + addr + "/", addr: addr, ep: newEndpoint(addr), cmd: cmd, logf: logf, done: make(chan struct{})}
 	go func() {
 		s.err = cmd.Wait()
 		close(s.done)
@@ -121,7 +117,7 @@ func (s *Server) waitReady(ctx context.Context, health bool, total time.Duration
 		default:
 		}
 		if health {
-			last = s.healthy()
+			last = s.ep.Healthz(ctx)
 		} else {
 			var c net.Conn
 			c, last = net.DialTimeout("tcp", s.addr, time.Second)
@@ -137,66 +133,11 @@ func (s *Server) waitReady(ctx context.Context, health bool, total time.Duration
 	return fmt.Errorf("not ready after %v: %w", total, last)
 }
 
-var httpClient = &http.Client{Timeout: 2 * time.Second}
-
-func (s *Server) healthy() error {
-	resp, err := httpClient.Get("http://" + s.addr + "/healthz")
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("/healthz: %s", resp.Status)
-	}
-	return nil
-}
-
 // Goroutines reads go_goroutines from the server's /metrics or, when that
 // gauge is not exported, the total of /debug/pprof/goroutine?debug=1
 // (served with --pprof).
 func (s *Server) Goroutines() (int, error) {
-	resp, err := httpClient.Get("http://" + s.addr + "/metrics")
-	if err != nil {
-		return 0, err
-	}
-	n, err := parseGauge(resp.Body, "go_goroutines")
-	resp.Body.Close()
-	if err == nil {
-		return n, nil
-	}
-	resp, perr := httpClient.Get("http://" + s.addr + "/debug/pprof/goroutine?debug=1")
-	if perr != nil {
-		return 0, errors.Join(err, perr)
-	}
-	defer resp.Body.Close()
-	line, perr := bufio.NewReader(resp.Body).ReadString('\n')
-	var total int
-	if _, serr := fmt.Sscanf(line, "goroutine profile: total %d", &total); perr != nil || serr != nil {
-		return 0, errors.Join(err, fmt.Errorf("/debug/pprof/goroutine: %q", line))
-	}
-	return total, nil
-}
-
-// parseGauge finds an unlabelled sample of name in Prometheus text format.
-func parseGauge(r io.Reader, name string) (int, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), 1<<20)
-	for sc.Scan() {
-		line := sc.Bytes()
-		if !bytes.HasPrefix(line, []byte(name+" ")) {
-			continue
-		}
-		f := strings.Fields(string(line))
-		v, err := strconv.ParseFloat(f[1], 64)
-		if err != nil {
-			return 0, fmt.Errorf("%s: %w", name, err)
-		}
-		return int(v), nil
-	}
-	if err := sc.Err(); err != nil {
-		return 0, err
-	}
-	return 0, fmt.Errorf("%s not found in /metrics", name)
+	return s.ep.Goroutines(context.Background())
 }
 
 // sample records the highest RSS and goroutine count every 250 ms.
@@ -225,10 +166,13 @@ func (s *Server) sample(ctx context.Context, metrics bool) {
 	}
 }
 
+// Addr is the loopback host:port the server listens on.
+func (s *Server) Addr() string { return s.addr }
+
 // Pid is the server's process id: the one listening on its address. It is
 // the command's own (taskset and nice exec in place) unless the command
 // forked it, as a shell running more than one command does; the CPU and
-// memory the bench reports are that one process's.
+// memory the harness reports are that one process's.
 func (s *Server) Pid() int {
 	if s.pid != 0 {
 		return s.pid
@@ -236,27 +180,23 @@ func (s *Server) Pid() int {
 	return s.cmd.Process.Pid
 }
 
-// ServerUsage is what one server used during one run.
-type ServerUsage struct {
+// Usage is what one server used so far.
+type Usage struct {
 	PeakRSSKiB    int64   `json:"peak_rss_kib"`   // VmHWM at the end
 	CPUSeconds    float64 `json:"cpu_s"`          // utime+stime at the end
-	MaxGoroutines int     `json:"max_goroutines"` // highest go_goroutines seen (ours only)
+	MaxGoroutines int     `json:"max_goroutines"` // highest go_goroutines seen (servers with /metrics only)
 	Threads       int     `json:"threads"`
-	// CPUUsPerDelivery is the server's CPU µs per delivery over the
-	// loadgen's measured window (the loadgen's report server section);
-	// 0 when unknown.
-	CPUUsPerDelivery float64 `json:"cpu_us_per_delivery,omitempty"`
 }
 
 // Usage reads the server's resources now.
-func (s *Server) Usage() (ServerUsage, error) {
+func (s *Server) Usage() (Usage, error) {
 	st, err := procstat.Read(s.Pid())
 	if err != nil {
-		return ServerUsage{}, err
+		return Usage{}, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return ServerUsage{PeakRSSKiB: max(st.PeakRSSKiB, s.maxRSSKiB), CPUSeconds: st.CPUSeconds, MaxGoroutines: s.maxGoroutines, Threads: st.Threads}, nil
+	return Usage{PeakRSSKiB: max(st.PeakRSSKiB, s.maxRSSKiB), CPUSeconds: st.CPUSeconds, MaxGoroutines: s.maxGoroutines, Threads: st.Threads}, nil
 }
 
 // Stop sends SIGTERM to the server's process group (the command and
@@ -297,61 +237,12 @@ func (s *Server) Exited() (bool, error) {
 	}
 }
 
-// CPUTimes are the busy seconds of each CPU since boot, from /proc/stat
-// (user+nice+system+irq+softirq+steal).
-type CPUTimes []float64
-
-// ReadCPUTimes reads /proc/stat.
-func ReadCPUTimes() (CPUTimes, error) {
-	b, err := os.ReadFile("/proc/stat")
-	if err != nil {
-		return nil, err
-	}
-	return parseCPUTimes(string(b))
-}
-
-func parseCPUTimes(stat string) (CPUTimes, error) {
-	var out CPUTimes
-	for _, line := range strings.Split(stat, "\n") {
-		f := strings.Fields(line)
-		if len(f) < 9 || !strings.HasPrefix(f[0], "cpu") || f[0] == "cpu" {
-			continue
-		}
-		n, err := strconv.Atoi(f[0][3:])
-		if err != nil {
-			continue
-		}
-		var busy int64
-		for _, i := range []int{1, 2, 3, 6, 7, 8} { // user nice system irq softirq steal
-			v, err := strconv.ParseInt(f[i], 10, 64)
-			if err != nil {
-				return nil, fmt.Errorf("/proc/stat %s: %w", f[0], err)
-			}
-			busy += v
-		}
-		for len(out) <= n {
-			out = append(out, 0)
-		}
-		out[n] = float64(busy) / procstat.ClockTicks
-	}
-	if len(out) == 0 {
-		return nil, errors.New("/proc/stat: no per-CPU lines")
-	}
-	return out, nil
-}
-
-// Busy returns the busy seconds of cpu between t and later (0 when either
-// lacks it).
-func (t CPUTimes) Busy(later CPUTimes, cpu int) float64 {
-	if cpu < 0 || cpu >= len(t) || cpu >= len(later) {
-		return 0
-	}
-	return later[cpu] - t[cpu]
-}
-
-// pinned prefixes argv with taskset (cpu ≥ 0) and nice (nice ≠ 0). Both
-// exec the command in place, so the process id is the command's.
-func pinned(argv []string, cpu, nice int) []string {
+// Pinned prefixes argv with taskset (cpu ≥ 0) and nice (nice ≠ 0), the way
+// every server, load generator and attacker of the harness is started, so
+// that programs that split the two CPUs (server on one, load on the other)
+// start theirs identically. Both exec the command in place, so the process
+// id is the command's.
+func Pinned(argv []string, cpu, nice int) []string {
 	if cpu >= 0 {
 		argv = append([]string{"taskset", "-c", strconv.Itoa(cpu)}, argv...)
 	}

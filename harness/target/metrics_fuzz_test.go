@@ -1,4 +1,4 @@
-package abuse
+package target
 
 import (
 	"strings"
