@@ -86,6 +86,18 @@ type runner struct {
 	serverCPU serverCPU // --server-pid samples at the window's edges
 }
 
+// NewRunID returns a random non-zero run id (the one every payload of a
+// run carries, shared by all parts of a run split by loadgen/shard).
+func NewRunID() uint64 {
+	for {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		if id := binary.LittleEndian.Uint64(b[:]); id != 0 {
+			return id
+		}
+	}
+}
+
 // Detailed is Run returning the merge data as well.
 func Detailed(ctx context.Context, cfg Config) (*Result, error) {
 	if err := cfg.Validate(); err != nil {
@@ -108,10 +120,8 @@ func Detailed(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	r.world = w
 	r.runID = cfg.RunID
-	for r.runID == 0 {
-		var b [8]byte
-		_, _ = rand.Read(b[:])
-		r.runID = binary.LittleEndian.Uint64(b[:])
+	if r.runID == 0 {
+		r.runID = NewRunID()
 	}
 	return r.run(ctx)
 }

@@ -1,4 +1,4 @@
-package pipe
+package shard
 
 import (
 	"encoding/base64"
@@ -11,14 +11,31 @@ import (
 
 	"github.com/wsbench/wsbench/loadgen/receive"
 	"github.com/wsbench/wsbench/loadgen/report"
+	"github.com/wsbench/wsbench/loadgen/run"
 	"github.com/wsbench/wsbench/loadgen/timetable"
 )
 
-// ErrNoResults is returned by MergeResults when no part returned a report.
+// ErrNoResults is returned by Merge when no part returned a report.
 var ErrNoResults = errors.New("no part of the run returned a report")
 
-// MergeResults merges the results of the processes or agents that shared
-// one run (one run id, one timetable) into one report. report.Merge sums
+// Merge merges the results of the parts of cfg (one run id, one
+// timetable) into one report, with the whole run's ramp and duration in
+// its config. results[i] is nil for a part that sent none.
+func Merge(cfg run.Config, results []*Result, offsets []time.Duration, name func(int) string) (*report.Report, error) {
+	senders := cfg.Senders
+	if senders == 0 {
+		senders = cfg.Clients
+	}
+	rep, err := mergeParts(results, offsets, name, cfg.Rate, senders)
+	if err != nil {
+		return nil, err
+	}
+	rep.Config.Ramp = cfg.Ramp
+	rep.Config.DurationS = cfg.Duration.Seconds()
+	return rep, nil
+}
+
+// mergeParts merges the parts' results into one report. report.Merge sums
 // the counters and merges the histograms; then, since every receiver was
 // owed every sender's broadcasts, Expected = Sent × Receivers and Lost are
 // recomputed over the whole run, and the fan-out histogram is rebuilt from
@@ -28,7 +45,7 @@ var ErrNoResults = errors.New("no part of the run returned a report")
 // A part whose fan-out data does not match the run's window is left out of
 // the fan-out histogram, with a warning. Validity is judged over the whole
 // run, not per part.
-func MergeResults(results []*WorkerResult, offsets []time.Duration, name func(int) string, rate float64, senders int) (*report.Report, error) {
+func mergeParts(results []*Result, offsets []time.Duration, name func(int) string, rate float64, senders int) (*report.Report, error) {
 	var reps []*report.Report
 	var warnings []string
 	var win *receive.Window
@@ -86,15 +103,6 @@ func MergeResults(results []*WorkerResult, offsets []time.Duration, name func(in
 	// sent nothing itself, which is no fault of the run).
 	out.Judge()
 	return out, nil
-}
-
-// EncodeReceipts is the LastReceipts encoding of per-slot receipt times.
-func EncodeReceipts(last []int64) string {
-	b := make([]byte, 8*len(last))
-	for i, t := range last {
-		binary.LittleEndian.PutUint64(b[8*i:], uint64(t))
-	}
-	return base64.StdEncoding.EncodeToString(b)
 }
 
 // decodeOrEmpty decodes a merged histogram; a missing or unreadable one

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"sync"
@@ -18,8 +17,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/wsbench/wsbench/loadgen/report"
-	"github.com/wsbench/wsbench/loadgen/run"
-	"github.com/wsbench/wsbench/loadgen/shard/pipe"
+	"github.com/wsbench/wsbench/loadgen/shard"
 )
 
 // DefaultStartWait bounds how long an agent that has ramped waits for its
@@ -199,57 +197,11 @@ func (r *job) run() {
 	spec := r.job.Spec
 	a := r.a
 	a.logf("run %s: %d clients, %d senders of %d, %s", r.job.Token, spec.Clients, max(spec.Senders, 0), spec.TotalSenders, spec.URL)
-	cfg := SpecConfig(spec)
+	cfg := spec.Config()
 	if spec.Progress {
 		cfg.Progress = a.Log
 	}
-	gated := false
-	ready := func(established int) error {
-		b, _ := json.Marshal(Ready{ID: a.ID, Established: established})
-		if err := r.nc.Publish(subjReady(r.job.Token), b); err != nil {
-			return err
-		}
-		return r.nc.Flush()
-	}
-	cfg.Gate = func(established int) (time.Time, error) {
-		gated = true
-		if err := ready(established); err != nil {
-			return time.Time{}, err
-		}
-		t := time.NewTimer(a.StartWait)
-		defer t.Stop()
-		select {
-		case s := <-r.start:
-			if s.Abort {
-				return time.Time{}, errors.New("controller aborted the run")
-			}
-			return time.Unix(0, s.UnixNs), nil
-		case <-r.ctx.Done():
-			return time.Time{}, r.ctx.Err()
-		case <-t.C:
-			return time.Time{}, fmt.Errorf("no start signal within %v", a.StartWait)
-		}
-	}
-	res, err := run.Detailed(r.ctx, cfg)
-	if !gated {
-		established := 0
-		if res != nil {
-			established = int(res.Report.Connections.Established)
-		}
-		_ = ready(established)
-	}
-	out := Result{ID: a.ID, WorkerResult: pipe.WorkerResult{}}
-	if err != nil && !errors.Is(err, run.ErrNoConnection) {
-		out.Error = err.Error()
-	}
-	if res != nil {
-		out.Report = res.Report
-		if res.Window != nil {
-			out.StartNs = res.Window.Table.Start.UnixNano()
-			out.Lo, out.Hi = res.Window.Lo, res.Window.Hi
-			out.LastReceipts = pipe.EncodeReceipts(res.LastReceipts)
-		}
-	}
+	out := Result{ID: a.ID, Result: shard.RunPart(r.ctx, cfg, shard.Link{Ready: r.ready, Start: r.awaitStart})}
 	if a.Reports != "" && out.Report != nil {
 		path := filepath.Join(a.Reports, r.job.Token+"-"+a.ID+".json")
 		if err := out.Report.WriteFile(path); err != nil {
@@ -266,14 +218,41 @@ func (r *job) run() {
 		a.logf("run %s: publish result: %v", r.job.Token, err)
 	}
 	_ = r.nc.Flush()
-	a.logf("run %s done: %d delivered, %d lost", r.job.Token, rep(res).Messages.Delivered, rep(res).Messages.Lost)
+	a.logf("run %s done: %d delivered, %d lost", r.job.Token, rep(out.Report).Messages.Delivered, rep(out.Report).Messages.Lost)
 }
 
-func rep(res *run.Result) *report.Report {
-	if res == nil || res.Report == nil {
+// ready is the job's ready message: its ramp is done.
+func (r *job) ready(established int) error {
+	b, _ := json.Marshal(Ready{ID: r.a.ID, Established: established})
+	if err := r.nc.Publish(subjReady(r.job.Token), b); err != nil {
+		return err
+	}
+	return r.nc.Flush()
+}
+
+// awaitStart waits for the start message, at most the agent's StartWait.
+func (r *job) awaitStart() (time.Time, error) {
+	t := time.NewTimer(r.a.StartWait)
+	defer t.Stop()
+	select {
+	case s := <-r.start:
+		if s.Abort {
+			return time.Time{}, errors.New("controller aborted the run")
+		}
+		return time.Unix(0, s.UnixNs), nil
+	case <-r.ctx.Done():
+		return time.Time{}, r.ctx.Err()
+	case <-t.C:
+		return time.Time{}, fmt.Errorf("no start signal within %v", r.a.StartWait)
+	}
+}
+
+// rep is r, or an empty report for a part that returned none.
+func rep(r *report.Report) *report.Report {
+	if r == nil {
 		return &report.Report{}
 	}
-	return res.Report
+	return r
 }
 
 // MaxClients bounds the clients one agent accepts to open (memory guard
@@ -281,30 +260,9 @@ func rep(res *run.Result) *report.Report {
 const MaxClients = 1 << 20
 
 // checkSpec refuses a job the agent cannot run.
-func checkSpec(spec pipe.Spec) error {
+func checkSpec(spec shard.Spec) error {
 	if spec.Clients > MaxClients {
 		return fmt.Errorf("%d clients: an agent opens at most %d", spec.Clients, MaxClients)
 	}
-	return SpecConfig(spec).Validate()
-}
-
-// SpecConfig turns a share of a run into the run configuration of the
-// process that runs it.
-func SpecConfig(spec pipe.Spec) run.Config {
-	cfg := run.Config{
-		URL: spec.URL, Clients: spec.Clients, Senders: max(spec.Senders, 0), Rate: spec.Rate, Size: spec.Size,
-		Duration: spec.Duration, Warmup: spec.Warmup, Drain: spec.Drain, Ramp: spec.Ramp,
-		ConnectTimeout: spec.ConnectTimeout, MaxSendLag: spec.MaxSendLag, UserClock: spec.UserClock,
-		RunID: spec.RunID, SenderBase: spec.SenderBase, ClientBase: spec.ClientBase, TotalSenders: spec.TotalSenders,
-	}
-	for _, s := range spec.SourceIPs {
-		if ip := net.ParseIP(s); ip != nil {
-			cfg.SourceIPs = append(cfg.SourceIPs, ip)
-		}
-	}
-	if spec.Senders < 0 {
-		cfg.SenderBase = spec.TotalSenders
-		cfg.NoSenders = true
-	}
-	return cfg
+	return spec.Config().Validate()
 }

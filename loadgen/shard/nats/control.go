@@ -3,7 +3,6 @@ package nats
 import (
 	"context"
 	"crypto/rand"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -17,7 +16,7 @@ import (
 
 	"github.com/wsbench/wsbench/loadgen/report"
 	"github.com/wsbench/wsbench/loadgen/run"
-	"github.com/wsbench/wsbench/loadgen/shard/pipe"
+	"github.com/wsbench/wsbench/loadgen/shard"
 )
 
 // Defaults of Controller.
@@ -59,6 +58,9 @@ type Outcome struct {
 
 // Run splits cfg over c.Agents agents, runs it and merges the reports.
 // Cancelling ctx aborts the agents; their partial reports are still merged.
+// The phases, in order: discover idle agents, measure their clocks, plan
+// the shares (shard.Plan), hand each agent its job, wait for every ramp,
+// start all at one instant, collect the results, merge.
 func (c *Controller) Run(ctx context.Context, cfg run.Config) (*Outcome, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -79,11 +81,45 @@ func (c *Controller) Run(ctx context.Context, cfg run.Config) (*Outcome, error) 
 	if err != nil {
 		return nil, err
 	}
+	clocks, offsets, err := measureClocks(nc, hellos)
+	if err != nil {
+		return nil, err
+	}
+	specs, senders, err := shard.Plan{Parts: len(hellos), SenderParts: c.SenderAgents, URLs: c.URLs}.Specs(cfg)
+	if err != nil {
+		return nil, err
+	}
+	specs[0].Progress = true
+	s, err := c.open(nc, hellos)
+	if err != nil {
+		return nil, err
+	}
+	defer s.close()
+	if err := s.hand(specs, clocks); err != nil {
+		return nil, err
+	}
+	c.logf("controller: %d agents accepted run %s (%d clients, %d senders)", len(hellos), s.token, cfg.Clients, senders)
+	total, err := s.awaitReady(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	startAt := s.start(total, clocks, offsets)
+	c.logf("controller: %d connections established; start at %s", total, startAt.UTC().Format("15:04:05.000"))
+	stopAbort := context.AfterFunc(ctx, s.abortAll)
+	defer stopAbort()
+	results, missing := s.collect(time.Until(startAt) + cfg.Warmup + cfg.Duration + cfg.Drain + run.CloseWait + ResultGrace)
+	return c.outcome(ctx, cfg, results, missing, clocks, offsets)
+}
+
+// measureClocks takes ClockSamples round trips to each agent and returns
+// each one's clock and the offsets to apply: none when every offset lies
+// within its bound (one clock: agents on this machine).
+func measureClocks(nc *nats.Conn, hellos []Hello) ([]Clock, []time.Duration, error) {
 	clocks := make([]Clock, len(hellos))
 	for i, h := range hellos {
 		samples, err := measureClock(nc, h.ID, ClockSamples, 2*time.Second)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		off, bound, _ := BestOffset(samples)
 		_, rtt := samples[0].Offset()
@@ -94,7 +130,6 @@ func (c *Controller) Run(ctx context.Context, cfg run.Config) (*Outcome, error) 
 		}
 		clocks[i] = Clock{ID: h.ID, Host: h.Host, OffsetMs: ms(off), BoundMs: ms(bound), RTTMs: ms(rtt)}
 	}
-	// One clock (agents on this machine): every offset within its bound.
 	oneClock := true
 	for _, k := range clocks {
 		if math.Abs(k.OffsetMs) > k.BoundMs {
@@ -108,79 +143,74 @@ func (c *Controller) Run(ctx context.Context, cfg run.Config) (*Outcome, error) 
 			offsets[i] = time.Duration(clocks[i].OffsetMs * 1e6)
 		}
 	}
+	return clocks, offsets, nil
+}
 
-	// Shares, as procs splits over processes.
-	senders := cfg.Senders
-	if senders == 0 {
-		senders = cfg.Clients
-	}
-	var runID uint64
-	for runID == 0 {
-		var b [8]byte
-		_, _ = rand.Read(b[:])
-		runID = binary.LittleEndian.Uint64(b[:])
-	}
+// session is one run on the agents: its token (which names its subjects)
+// and the subscriptions to their ready and result messages.
+type session struct {
+	c        *Controller
+	nc       *nats.Conn
+	hellos   []Hello
+	token    string
+	readyCh  chan *nats.Msg
+	resultCh chan *nats.Msg
+	subs     []*nats.Subscription
+}
+
+// open picks the run's token and subscribes to its ready and result
+// subjects before any agent is given the job.
+func (c *Controller) open(nc *nats.Conn, hellos []Hello) (*session, error) {
 	var tb [6]byte
 	_, _ = rand.Read(tb[:])
-	token := hex.EncodeToString(tb[:])
-	readyCh := make(chan *nats.Msg, len(hellos)*2)
-	resultCh := make(chan *nats.Msg, len(hellos)*2)
-	rs, err := nc.ChanSubscribe(subjReady(token), readyCh)
+	s := &session{c: c, nc: nc, hellos: hellos, token: hex.EncodeToString(tb[:]),
+		readyCh: make(chan *nats.Msg, len(hellos)*2), resultCh: make(chan *nats.Msg, len(hellos)*2)}
+	rs, err := nc.ChanSubscribe(subjReady(s.token), s.readyCh)
 	if err != nil {
 		return nil, err
 	}
-	defer rs.Unsubscribe()
-	ress, err := nc.ChanSubscribe(subjResult(token), resultCh)
+	s.subs = append(s.subs, rs)
+	ress, err := nc.ChanSubscribe(subjResult(s.token), s.resultCh)
 	if err != nil {
+		s.close()
 		return nil, err
 	}
-	defer ress.Unsubscribe()
+	s.subs = append(s.subs, ress)
 	_ = ress.SetPendingLimits(-1, -1)
 	if err := nc.Flush(); err != nil {
+		s.close()
 		return nil, err
 	}
-	clients, sends := pipe.Split(cfg.Clients, len(hellos)), pipe.Split(senders, len(hellos))
-	if k := c.SenderAgents; k > 0 && k < len(hellos) {
-		sends = append(pipe.Split(senders, k), make([]int, len(hellos)-k)...)
-		for i := range k {
-			if sends[i] > clients[i] {
-				return nil, fmt.Errorf("%w: --sender-agents %d: %d senders do not fit in %d clients per agent", run.ErrUsage, k, senders, clients[i])
-			}
-		}
+	return s, nil
+}
+
+func (s *session) close() {
+	for _, sub := range s.subs {
+		_ = sub.Unsubscribe()
 	}
-	cb, sb := 0, 0
-	for i, h := range hellos {
-		spec := pipe.Spec{
-			URL: cfg.URL, Clients: clients[i], Senders: sends[i], Rate: cfg.Rate, Size: cfg.Size,
-			Duration: cfg.Duration, Warmup: cfg.Warmup, Drain: cfg.Drain, Ramp: cfg.Ramp / float64(len(hellos)),
-			ConnectTimeout: cfg.ConnectTimeout, MaxSendLag: cfg.MaxSendLag, UserClock: cfg.UserClock,
-			RunID: runID, SenderBase: sb, ClientBase: cb, TotalSenders: senders, Progress: i == 0,
-		}
-		if sends[i] == 0 {
-			spec.Senders = -1
-		}
-		if len(c.URLs) > 0 {
-			spec.URL = c.URLs[i%len(c.URLs)]
-		}
-		for _, ip := range cfg.SourceIPs {
-			spec.SourceIPs = append(spec.SourceIPs, ip.String())
-		}
-		cb += clients[i]
-		sb += sends[i]
-		clocks[i].Clients, clocks[i].Senders = clients[i], sends[i]
-		b, _ := json.Marshal(Job{Token: token, Spec: spec})
-		msg, err := nc.Request(subjRun(h.ID), b, 5*time.Second)
+}
+
+// hand gives agent i the job specs[i]; when one refuses, the ones that
+// accepted are aborted.
+func (s *session) hand(specs []shard.Spec, clocks []Clock) error {
+	for i, h := range s.hellos {
+		clocks[i].Clients, clocks[i].Senders = specs[i].Clients, max(specs[i].Senders, 0)
+		b, _ := json.Marshal(Job{Token: s.token, Spec: specs[i]})
+		msg, err := s.nc.Request(subjRun(h.ID), b, 5*time.Second)
 		if err != nil || string(msg.Data) != "ok" {
 			if err == nil {
 				err = errors.New(string(msg.Data))
 			}
-			c.abort(nc, hellos[:i], token)
-			return nil, fmt.Errorf("agent %s refused the run: %w", h.ID, err)
+			s.abort(s.hellos[:i])
+			return fmt.Errorf("agent %s refused the run: %w", h.ID, err)
 		}
 	}
-	c.logf("controller: %d agents accepted run %s (%d clients, %d senders)", len(hellos), token, cfg.Clients, senders)
+	return nil
+}
 
-	// Wait until every agent has ramped (or failed its ramp).
+// awaitReady waits until every agent has ramped (or failed its ramp) and
+// returns how many connections they established together.
+func (s *session) awaitReady(ctx context.Context, cfg run.Config) (int, error) {
 	rampWait := cfg.ConnectTimeout + ResultGrace
 	if cfg.Ramp > 0 {
 		rampWait += time.Duration(float64(cfg.Clients) / cfg.Ramp * float64(time.Second))
@@ -188,53 +218,57 @@ func (c *Controller) Run(ctx context.Context, cfg run.Config) (*Outcome, error) 
 	readyBy := time.NewTimer(rampWait)
 	defer readyBy.Stop()
 	total, got := 0, 0
-	for got < len(hellos) {
+	for got < len(s.hellos) {
 		select {
-		case m := <-readyCh:
+		case m := <-s.readyCh:
 			var r Ready
 			if json.Unmarshal(m.Data, &r) == nil {
 				total += r.Established
 				got++
 			}
 		case <-ctx.Done():
-			c.abort(nc, hellos, token)
-			return nil, ctx.Err()
+			s.abortAll()
+			return 0, ctx.Err()
 		case <-readyBy.C:
-			c.abort(nc, hellos, token)
-			return nil, fmt.Errorf("only %d of %d agents finished their ramp within %v", got, len(hellos), rampWait)
+			s.abortAll()
+			return 0, fmt.Errorf("only %d of %d agents finished their ramp within %v", got, len(s.hellos), rampWait)
 		}
 	}
-	// Common start, in each agent's clock.
+	return total, nil
+}
+
+// start sends every agent the common start instant in its own clock
+// (an abort when nothing connected) and returns it in the controller's.
+func (s *session) start(total int, clocks []Clock, offsets []time.Duration) time.Time {
 	maxRTT := 0.0
 	for _, k := range clocks {
 		maxRTT = max(maxRTT, k.RTTMs)
 	}
 	startAt := time.Now().Add(StartLead + time.Duration(maxRTT*4*1e6))
-	for i, h := range hellos {
-		s := Start{UnixNs: startAt.UnixNano() + int64(offsets[i]), Abort: total == 0}
-		b, _ := json.Marshal(s)
-		_ = nc.Publish(subjStart(h.ID, token), b)
+	for i, h := range s.hellos {
+		b, _ := json.Marshal(Start{UnixNs: startAt.UnixNano() + int64(offsets[i]), Abort: total == 0})
+		_ = s.nc.Publish(subjStart(h.ID, s.token), b)
 	}
-	_ = nc.Flush()
-	c.logf("controller: %d connections established; start at %s", total, startAt.UTC().Format("15:04:05.000"))
+	_ = s.nc.Flush()
+	return startAt
+}
 
-	stopAbort := context.AfterFunc(ctx, func() { c.abort(nc, hellos, token) })
-	defer stopAbort()
-	end := time.Until(startAt) + cfg.Warmup + cfg.Duration + cfg.Drain + run.CloseWait + ResultGrace
-	endBy := time.NewTimer(end)
+// collect gathers the agents' results, in agent order, until all have
+// come or wait has passed; missing names the agents that sent none.
+func (s *session) collect(wait time.Duration) (results []*Result, missing []string) {
+	endBy := time.NewTimer(wait)
 	defer endBy.Stop()
-	results := make([]*Result, len(hellos))
+	results = make([]*Result, len(s.hellos))
 	index := map[string]int{}
-	for i, h := range hellos {
+	for i, h := range s.hellos {
 		index[h.ID] = i
 	}
-	var missing []string
-	for n := 0; n < len(hellos); {
+	for n := 0; n < len(s.hellos); {
 		select {
-		case m := <-resultCh:
+		case m := <-s.resultCh:
 			var r Result
 			if err := json.Unmarshal(m.Data, &r); err != nil {
-				c.logf("controller: bad result: %v", err)
+				s.c.logf("controller: bad result: %v", err)
 				continue
 			}
 			if i, ok := index[r.ID]; ok && results[i] == nil {
@@ -242,28 +276,42 @@ func (c *Controller) Run(ctx context.Context, cfg run.Config) (*Outcome, error) 
 				n++
 			}
 		case <-endBy.C:
-			for i, h := range hellos {
+			for i, h := range s.hellos {
 				if results[i] == nil {
 					missing = append(missing, h.ID)
 				}
 			}
-			n = len(hellos)
+			return results, missing
 		}
 	}
-	rep, err := Combine(results, offsets, cfg.Rate, senders)
+	return results, nil
+}
+
+// outcome merges the agents' results (shard.Merge, receipts shifted by
+// the offsets) and adds what only the controller knows: missing agents,
+// the agents' errors, the clocks, an interrupt.
+func (c *Controller) outcome(ctx context.Context, cfg run.Config, results []*Result, missing []string, clocks []Clock, offsets []time.Duration) (*Outcome, error) {
+	parts := make([]*shard.Result, len(results))
+	for i, r := range results {
+		if r != nil {
+			parts[i] = &r.Result
+		}
+	}
+	rep, err := shard.Merge(cfg, parts, offsets, func(i int) string { return "agent " + results[i].ID })
+	if errors.Is(err, shard.ErrNoResults) {
+		return nil, errors.New("no agent returned a report")
+	}
 	if err != nil {
 		return nil, err
 	}
 	out := &Outcome{Report: rep, Clocks: clocks}
-	for _, r := range results {
-		if r != nil {
-			out.Parts = append(out.Parts, r.Report)
+	for _, p := range parts {
+		if p != nil {
+			out.Parts = append(out.Parts, p.Report)
 		} else {
 			out.Parts = append(out.Parts, nil)
 		}
 	}
-	rep.Config.Ramp = cfg.Ramp
-	rep.Config.DurationS = cfg.Duration.Seconds()
 	g := &rep.Generator
 	if len(missing) > 0 {
 		g.Warnings = append(g.Warnings, fmt.Sprintf("no result from agents %s: the report covers the others only", strings.Join(missing, ", ")))
@@ -341,14 +389,19 @@ func (c *Controller) discover(ctx context.Context, nc *nats.Conn) ([]Hello, erro
 	return out, nil
 }
 
-func (c *Controller) abort(nc *nats.Conn, hellos []Hello, token string) {
+// abort tells agents to give the run up: an abort start for one still
+// waiting for it, an abort for one already running.
+func (s *session) abort(hellos []Hello) {
 	for _, h := range hellos {
 		b, _ := json.Marshal(Start{Abort: true})
-		_ = nc.Publish(subjStart(h.ID, token), b)
-		_ = nc.Publish(subjAbort(h.ID, token), nil)
+		_ = s.nc.Publish(subjStart(h.ID, s.token), b)
+		_ = s.nc.Publish(subjAbort(h.ID, s.token), nil)
 	}
-	_ = nc.Flush()
+	_ = s.nc.Flush()
 }
+
+// abortAll aborts every agent of the session.
+func (s *session) abortAll() { s.abort(s.hellos) }
 
 func (c *Controller) logf(format string, v ...any) {
 	if c.Log != nil {

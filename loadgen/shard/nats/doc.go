@@ -13,7 +13,7 @@
 //	<id>.run  Job{token, spec}      ──────────▶ "ok" or an error
 //	                                ◀────────── ctl.<token>.ready  Ready{id, established}
 //	<id>.start.<token> Start{ns}    ──────────▶ (start time in the agent's clock)
-//	                                ◀────────── ctl.<token>.result Result{id, pipe.WorkerResult}
+//	                                ◀────────── ctl.<token>.result Result{id, shard.Result}
 //	<id>.abort.<token>              ──────────▶ (Ctrl-C on the controller)
 //
 // Clocks: the controller takes ClockSamples round trips to each agent and

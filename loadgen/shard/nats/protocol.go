@@ -1,7 +1,7 @@
 package nats
 
 import (
-	"github.com/wsbench/wsbench/loadgen/shard/pipe"
+	"github.com/wsbench/wsbench/loadgen/shard"
 )
 
 // Subjects of the protocol (see the package comment).
@@ -25,8 +25,8 @@ type Hello struct {
 
 // Job is the controller's request to run one share of a run.
 type Job struct {
-	Token string    `json:"token"` // names this run's subjects
-	Spec  pipe.Spec `json:"spec"`
+	Token string     `json:"token"` // names this run's subjects
+	Spec  shard.Spec `json:"spec"`
 }
 
 // Ready tells the controller an agent has ramped and waits for Start.
@@ -42,8 +42,9 @@ type Start struct {
 	Abort  bool  `json:"abort,omitempty"`
 }
 
-// Result is an agent's outcome: its report and the data for an exact merge.
+// Result is an agent's outcome: its id, then its report and the data for
+// an exact merge (shard.Result's fields, inline).
 type Result struct {
 	ID string `json:"id"`
-	pipe.WorkerResult
+	shard.Result
 }

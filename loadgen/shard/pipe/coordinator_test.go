@@ -27,14 +27,6 @@ func selfWorker() *exec.Cmd {
 	return cmd
 }
 
-func TestSplit(t *testing.T) {
-	t.Parallel()
-	got := Split(10, 3)
-	if len(got) != 3 || got[0] != 4 || got[1] != 3 || got[2] != 3 {
-		t.Errorf("Split(10, 3) = %v; want [4 3 3]", got)
-	}
-}
-
 // TestProcsMergeAcrossWorkers runs 3 workers against one relay: every
 // receiver in every worker must get every broadcast of every worker.
 func TestProcsMergeAcrossWorkers(t *testing.T) {
