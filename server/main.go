@@ -54,6 +54,7 @@ func run(args []string) int {
 	fs.DurationVar(&cfg.WriteTimeout, "write-timeout", cfg.WriteTimeout, "a write to a client taking longer closes it as a slow consumer")
 	fs.DurationVar(&cfg.CloseTimeout, "close-timeout", cfg.CloseTimeout, "wait this long for the client's close frame after ours")
 	fs.BoolVar(&cfg.AppHeartbeat, "app-heartbeat", cfg.AppHeartbeat, `answer a text "__ping__" with "__pong__" to the sender only, never relayed`)
+	fs.BoolVar(&cfg.Deflate, "deflate", cfg.Deflate, "accept permessage-deflate (RFC 7692) with no context takeover either way: a broadcast is compressed once for every receiver that agreed")
 	gcPercent := fs.Int("gc-percent", defaultGCPercent, "garbage collector target (GOGC): heap growth over live data before a collection; lower = less memory per connection, more GC CPU on handshakes (10-1000; the GOGC environment variable applies unless this flag is given)")
 	var co cluster.Options
 	fs.StringVar(&co.Cluster, "cluster", "", "join the NATS bus at this URL (nats://HOST:PORT): rooms are shared with every node on it")

@@ -84,8 +84,16 @@ func (k *kit) deflate() []suite.Case {
 				return suite.NonStrictf("the fallback offer accepted (RFC 7692 §5: offers are tried in order)", "the handshake refused: %s", res.Observed)
 			}
 			if res != nil {
-				if res.Verdict == suite.Skipped && n.id == "DF-01" {
+				switch {
+				case res.Verdict == suite.Skipped && n.id == "DF-01":
 					return suite.Info("the server declines permessage-deflate")
+				case res.Verdict == suite.Skipped:
+					// Declining one offer is always allowed; it says
+					// something only when a plain offer is accepted.
+					if c2, _, r2 := k.openDeflate(ctx, env, n.id, "permessage-deflate", false); r2 == nil {
+						c2.Close()
+						return suite.Result{Verdict: suite.OK, Detail: "this offer declined (RFC 7692 allows it); a plain offer is accepted"}
+					}
 				}
 				return *res
 			}

@@ -29,6 +29,7 @@ func startReference(t *testing.T) (string, chatserver.Config) {
 	cfg.Origins = []string{"http://good.example"}
 	cfg.HandshakeTimeout = 500 * time.Millisecond
 	cfg.CloseTimeout = 300 * time.Millisecond
+	cfg.Deflate = true // the DF cases run; TestReferenceServerDeclinesDeflate covers the server without it
 	cfg.ShutdownGrace = time.Second
 	return "ws://" + chattest.Start(t, cfg, t.Logf) + "/", cfg
 }
@@ -77,6 +78,25 @@ func TestReferenceServerPasses(t *testing.T) {
 			// cases are checked against Node ws and Python websockets in
 			// TestThirdPartyEchoServers.
 		case e.Result.Verdict == suite.Failed, e.Result.Verdict == suite.Skipped:
+			t.Errorf("%s", report.Line(e))
+		}
+	}
+}
+
+// TestReferenceServerDeclinesDeflate: without --deflate the reference
+// server declines every permessage-deflate offer (DF-01 INFORMATIONAL, the
+// other DF cases SKIPPED saying so) and fails none.
+func TestReferenceServerDeclinesDeflate(t *testing.T) {
+	t.Parallel()
+	scfg := chatserver.DefaultConfig()
+	cfg := runner.DefaultConfig()
+	cfg.URL = "ws://" + chattest.Start(t, scfg, t.Logf) + "/"
+	cfg.Run, cfg.Deflate, cfg.MaxMessage = `^(DF-|HS-09)`, true, scfg.MaxMessage
+	for _, e := range runSuite(t, cfg) {
+		switch {
+		case e.Result.Verdict == suite.Failed,
+			e.Case.ID == "DF-01" && e.Result.Verdict != suite.Informational,
+			e.Result.Verdict == suite.Skipped && !strings.Contains(e.Result.Detail, "declined permessage-deflate") && !strings.Contains(e.Result.Detail, "above --max-message"):
 			t.Errorf("%s", report.Line(e))
 		}
 	}

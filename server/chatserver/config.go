@@ -48,6 +48,7 @@ type Config struct {
 	InlineWrite      bool          // an idle connection's frame is written by the publisher with one non-blocking write (inline.go)
 	WriteDelay       time.Duration // coalescing window: a frame within this long of the connection's previous write waits and goes with the others in one writev; 0 = never wait
 	SocketBuffer     int           // SO_SNDBUF of each upgraded connection, bytes; 0 = kernel autotuning (up to tcp_wmem max, MiBs per non-reader)
+	Deflate          bool          // accept permessage-deflate (RFC 7692) offers, with no context takeover either way (deflate.go)
 }
 
 // DefaultConfig returns the configuration the server command starts from.

@@ -26,7 +26,8 @@ type conn struct {
 	room   string
 	ip     string
 	opened time.Time
-	idx    int // position in the room's member list, guarded by room.mu
+	idx    int         // position in the room's member list, guarded by room.mu
+	zip    atomic.Bool // permessage-deflate agreed (set once the upgrade is written; frames queued before go uncompressed)
 
 	// Idle parking (see poller), guarded by mu.
 	pollID   uint64       // id in the poller, 0 before the first park

@@ -33,7 +33,8 @@ func (s *Server) SetFanout(f Fanout) {
 
 // DeliverLocal sends a message to every connection of room on this server
 // and returns how many connections it was queued to. The frame is encoded
-// once and the same bytes are queued to every member; a member whose queue
+// once (and compressed once, when a member agreed on permessage-deflate)
+// and the same bytes are queued to every member; a member whose queue
 // is full is closed as a slow consumer instead of blocking the others. It is
 // safe for concurrent use; payload is not retained.
 func (s *Server) DeliverLocal(room string, op ws.OpCode, payload []byte) int {
@@ -42,8 +43,16 @@ func (s *Server) DeliverLocal(room string, op ws.OpCode, payload []byte) int {
 	n := 0
 	if len(members) > 0 {
 		f := frame.Encode(op, payload)
+		var fz []byte // compressed once, for the members that agreed on permessage-deflate
 		for _, c := range members {
-			if c.enqueue(f) {
+			out := f
+			if c.zip.Load() {
+				if fz == nil {
+					fz = frame.EncodeCompressed(op, frame.Deflate(payload))
+				}
+				out = fz
+			}
+			if c.enqueue(out) {
 				n++
 			}
 		}

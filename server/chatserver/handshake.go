@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gobwas/ws"
+	"github.com/gobwas/ws/wsflate"
 )
 
 // Retry-After values (seconds) for refused handshakes.
@@ -215,6 +216,10 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 
 	up := ws.HTTPUpgrader{Timeout: s.cfg.WriteTimeout}
+	var ext *wsflate.Extension
+	if s.cfg.Deflate {
+		ext, up.Negotiate = negotiateDeflate()
+	}
 	nc, rw, _, err := up.Upgrade(r, w)
 	if err != nil {
 		c.abandon()
@@ -239,6 +244,10 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request) {
 		// fill its send queue (and be closed as slow) within seconds,
 		// instead of pinning megabytes of kernel memory first.
 		_ = tc.SetWriteBuffer(s.cfg.SocketBuffer)
+	}
+	if ext != nil {
+		_, ok := ext.Accepted()
+		c.zip.Store(ok)
 	}
 	c.attach(nc, pending)
 	s.m.accepted.Inc()

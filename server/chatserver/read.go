@@ -32,6 +32,7 @@ func (c *conn) startReading() {
 func (c *conn) readLoop() {
 	if c.fr == nil {
 		c.fr = takeReader(&c.in, c.s.cfg.MaxMessage)
+		c.fr.SetCompression(c.zip.Load())
 	}
 	parked := false
 	defer func() {
@@ -61,6 +62,12 @@ func (c *conn) readLoop() {
 				c.s.m.rateLimited.Inc()
 				c.failClose(&frame.Error{Code: ws.StatusPolicyViolation, Reason: "message rate limit exceeded"})
 				return
+			}
+			if c.fr.Compressed() {
+				if p, err = frame.Inflate(p, c.s.cfg.MaxMessage, op == ws.OpText); err != nil {
+					c.readFailed(err)
+					return
+				}
 			}
 			c.s.m.messagesIn.Inc()
 			c.s.m.bytesIn.Add(float64(len(p)))

@@ -37,7 +37,20 @@ type Reader struct {
 	op    ws.OpCode // opcode of the message being assembled
 	buf   *[]byte   // pooled payload buffer of the message being assembled
 	utf8  UTF8
+
+	deflate    bool // permessage-deflate agreed: RSV1 allowed on a message's first frame
+	compressed bool // the message being (or last) read had RSV1 set
 }
+
+// SetCompression allows RSV1 (RFC 7692 "Per-Message Compressed") on the
+// first frame of a data message, for a connection that agreed on
+// permessage-deflate. Reset clears it.
+func (r *Reader) SetCompression(on bool) { r.deflate = on }
+
+// Compressed reports whether the message ReadMessage last returned is
+// compressed: its payload is then deflate data, not yet checked for
+// UTF-8, and the caller inflates and checks it.
+func (r *Reader) Compressed() bool { return r.compressed }
 
 // NewReader returns a Reader of r that refuses messages longer than max
 // bytes (max <= 0: no limit).
@@ -80,6 +93,9 @@ func (r *Reader) ReadMessage() (ws.OpCode, []byte, error) {
 		if err != nil {
 			return 0, nil, err
 		}
+		if h.Rsv != 0 && (h.OpCode.IsControl() || h.OpCode == ws.OpContinuation) {
+			return 0, nil, errRsv // RSV1 only marks a message's first frame (RFC 7692 §6.1)
+		}
 		if h.OpCode.IsControl() {
 			p := r.ctrl[:h.Length]
 			if err := r.readPayload(p, h.Mask); err != nil {
@@ -93,7 +109,7 @@ func (r *Reader) ReadMessage() (ws.OpCode, []byte, error) {
 		case h.OpCode != ws.OpContinuation && r.inMsg:
 			return 0, nil, errNewMidMessage
 		case h.OpCode != ws.OpContinuation:
-			r.inMsg, r.op = true, h.OpCode
+			r.inMsg, r.op, r.compressed = true, h.OpCode, h.Rsv != 0
 			r.utf8.Reset()
 			r.buf = bufPool.Get().(*[]byte)
 		}
@@ -102,7 +118,7 @@ func (r *Reader) ReadMessage() (ws.OpCode, []byte, error) {
 			return 0, nil, errTooBig
 		}
 		var v *UTF8
-		if r.op == ws.OpText {
+		if r.op == ws.OpText && !r.compressed {
 			v = &r.utf8
 		}
 		if err := r.readData(h, v); err != nil {
@@ -132,7 +148,7 @@ func (r *Reader) readHeader() (ws.Header, error) {
 		Masked: b[1]&0x80 != 0,
 	}
 	switch {
-	case h.Rsv != 0:
+	case h.Rsv != 0 && !(h.Rsv == 4 && r.deflate):
 		return h, errRsv
 	case h.OpCode.IsReserved():
 		return h, errReservedOp

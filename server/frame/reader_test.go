@@ -308,3 +308,50 @@ func TestReaderInMessageAndReset(t *testing.T) {
 		t.Fatalf("2 bytes with max 1 after Reset: %v; want %v", err, errTooBig)
 	}
 }
+
+// TestDeflateRoundTrip: Inflate restores what Deflate compressed, frames
+// with RSV1 read as compressed only when compression is on, and a bomb or
+// garbage is refused with 1009 or 1007.
+func TestDeflateRoundTrip(t *testing.T) {
+	t.Parallel()
+	msg := bytes.Repeat([]byte("wsbench "), 1000)
+	z := Deflate(msg)
+	if got, err := Inflate(z, 1<<20, true); err != nil || !bytes.Equal(got, msg) {
+		t.Fatalf("Inflate(Deflate(%d bytes)) = %d bytes, %v", len(msg), len(got), err)
+	}
+	in := clientFrame(true, 4, ws.OpText, z)
+	r := NewReader(bytes.NewReader(in), 1<<20)
+	if _, _, err := r.ReadMessage(); err == nil {
+		t.Fatal("RSV1 accepted without SetCompression")
+	}
+	r = NewReader(bytes.NewReader(cat(in, clientFrame(false, 4, ws.OpText, z), clientFrame(true, 4, ws.OpContinuation, nil))), 1<<20)
+	r.SetCompression(true)
+	if op, p, err := r.ReadMessage(); err != nil || op != ws.OpText || !r.Compressed() || !bytes.Equal(p, z) {
+		t.Fatalf("ReadMessage = %v %d bytes compressed=%v %v", op, len(p), r.Compressed(), err)
+	}
+	if _, _, err := r.ReadMessage(); err == nil {
+		t.Fatal("RSV1 on a continuation frame accepted")
+	}
+	if _, err := Inflate(Deflate(make([]byte, 1001)), 1000, false); err != errTooBig {
+		t.Fatalf("Inflate of a bomb = %v; want errTooBig", err)
+	}
+	if _, err := Inflate([]byte{0xff, 0xff, 0xff}, 1000, false); err != errBadDeflate {
+		t.Fatalf("Inflate of garbage = %v; want errBadDeflate", err)
+	}
+	if _, err := Inflate(Deflate([]byte("\xed\xa0\x80")), 1000, true); err != errBadUTF8 {
+		t.Fatalf("Inflate of invalid UTF-8 text = %v; want errBadUTF8", err)
+	}
+	if f := EncodeCompressed(ws.OpBinary, z); f[0] != 0xc2 {
+		t.Fatalf("EncodeCompressed first byte %#x; want FIN|RSV1|binary", f[0])
+	}
+}
+
+func FuzzInflate(f *testing.F) {
+	f.Add(Deflate([]byte("hello, hello, hello")))
+	f.Add([]byte{0xff, 0x00, 0x01})
+	f.Fuzz(func(t *testing.T, p []byte) {
+		if out, err := Inflate(p, 4096, true); err == nil && len(out) > 4096 {
+			t.Fatalf("Inflate returned %d bytes past its limit", len(out))
+		}
+	})
+}
