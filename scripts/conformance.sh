@@ -16,7 +16,7 @@ maxconns=200
 # Any port of the loopback origins: the browser lane's probe page is served
 # on a port of its own. HS-10 checks that http://evil.example gets 403.
 bin/server --addr "127.0.0.1:$port" --ping-interval "$ping" --pong-timeout "$pong" \
-	--max-message "$maxmsg" --max-conns "$maxconns" \
+	--max-message "$maxmsg" --max-conns "$maxconns" --deflate \
 	--origins "http://127.0.0.1:*,http://localhost:*" \
 	>results/conformance-server.log 2>&1 &
 server=$!
@@ -29,7 +29,7 @@ done
 browser=--browser
 [ "${NO_BROWSER:-0}" = 1 ] && browser=
 bin/conformance --url "ws://127.0.0.1:$port/" $browser \
-	--ping-interval "$ping" --pong-timeout "$pong" --max-message "$maxmsg" --relaxed \
+	--ping-interval "$ping" --pong-timeout "$pong" --max-message "$maxmsg" --relaxed --deflate \
 	--max-conns "$maxconns" --forbidden-origin "http://evil.example" \
 	--junit results/conformance.xml --json results/conformance.json \
 	--report-dir results/conformance-report --agent wsbench-server "$@"
