@@ -43,8 +43,8 @@ bench: node-peer ## ours vs Node and the peers (scripts/peers/), CPU per deliver
 bench-quick: node-peer ## ours, Node and the Go peers at light and heavy load (~3 min)
 	$(GO) run ./harness bench --quick $(ARGS)
 
-bench-cluster: ## 1 vs 2 vs 3 server nodes over NATS, and a 50k-client run
-	scripts/bench-cluster.sh
+bench-cluster: ## 1 vs 2 vs 3 server nodes over NATS, cross-node latency, a 51k-client run (~2 min); ARGS="--skip big" …
+	$(GO) run ./harness cluster $(ARGS)
 
 abuse: ## hostile-input and fault program against a server (starts one if URL is unset)
 	scripts/abuse.sh

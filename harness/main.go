@@ -5,9 +5,10 @@
 //	harness bench    the benchmark matrix (make bench, make bench-quick)
 //	harness abuse    hostile-input and fault scenarios (make abuse)
 //	harness soak     steady broadcast, RSS/goroutine drift (make soak)
+//	harness cluster  1 vs 2 vs 3 nodes over NATS, 51k clients (make bench-cluster)
 //
 // Each subcommand's flags sit in its own file here (bench.go, abuse.go,
-// soak.go); its logic lives in the package of the same name.
+// soak.go, cluster.go); its logic lives in the package of the same name.
 package main
 
 import (
@@ -27,12 +28,13 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"bench": {"the benchmark matrix: ours vs Node ws and the peers, CPU per delivery (make bench)", benchMain},
-	"abuse": {"hostile-input and fault scenarios against a chat-room server (make abuse)", abuseMain},
-	"soak":  {"steady broadcast for a long time; server RSS and goroutine drift (make soak)", soakMain},
+	"bench":   {"the benchmark matrix: ours vs Node ws and the peers, CPU per delivery (make bench)", benchMain},
+	"abuse":   {"hostile-input and fault scenarios against a chat-room server (make abuse)", abuseMain},
+	"soak":    {"steady broadcast for a long time; server RSS and goroutine drift (make soak)", soakMain},
+	"cluster": {"1 vs 2 vs 3 server nodes over NATS, cross-node latency, 51k clients (make bench-cluster)", clusterMain},
 }
 
-var order = []string{"bench", "abuse", "soak"}
+var order = []string{"bench", "abuse", "soak", "cluster"}
 
 func main() { os.Exit(dispatch(os.Args[1:], os.Stdout, os.Stderr)) }
 
@@ -46,7 +48,7 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 	}
 	c, ok := commands[args[0]]
 	if !ok {
-		fmt.Fprintf(stderr, "harness: unknown subcommand %q; use bench, abuse or soak (harness --help)\n", args[0])
+		fmt.Fprintf(stderr, "harness: unknown subcommand %q; use bench, abuse, soak or cluster (harness --help)\n", args[0])
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

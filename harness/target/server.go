@@ -45,10 +45,14 @@ type Spec struct {
 	Log  string
 	// Metrics is whether the server has /metrics and /healthz.
 	Metrics bool
+	// Addr, when set, is the host:port to listen on instead of a free
+	// loopback port: nodes sharing one port (SO_REUSEPORT).
+	Addr string
 }
 
-// freeAddr returns a loopback address with a free port.
-func freeAddr() (string, error) {
+// FreeAddr returns a loopback address with a free port (closed again:
+// another process may take it, so bind soon).
+func FreeAddr() (string, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", err
@@ -60,9 +64,12 @@ func freeAddr() (string, error) {
 // Start starts spec pinned to its CPU and waits until it accepts
 // connections (and, for ours, /healthz answers 200).
 func Start(ctx context.Context, spec Spec) (*Server, error) {
-	addr, err := freeAddr()
-	if err != nil {
-		return nil, err
+	addr := spec.Addr
+	if addr == "" {
+		var err error
+		if addr, err = FreeAddr(); err != nil {
+			return nil, err
+		}
 	}
 	argv := spec.Argv(addr)
 	argv = Pinned(argv, spec.CPU, spec.Nice)
