@@ -4,6 +4,7 @@ GO        ?= go
 RESULTS   ?= results
 FUZZTIME  ?= 10s
 ARGS      ?=
+SOAK      ?= 10m
 
 .DEFAULT_GOAL := help
 .PHONY: help build test lint vet fmt-check unit conformance fuzz-quick fuzz \
@@ -49,8 +50,9 @@ bench-cluster: ## 1 vs 2 vs 3 server nodes over NATS, cross-node latency, a 51k-
 abuse: ## hostile-input and fault program against a server (starts one if URL is unset)
 	scripts/abuse.sh
 
-soak: ## steady broadcast for SOAK (default 10m), reports RSS/goroutine drift
-	scripts/soak.sh
+soak: ## steady broadcast for SOAK (default 10m), reports RSS/goroutine drift; ARGS="--clients 500 --rate 500" …
+	$(GO) build -o bin/ ./server ./loadgen
+	$(GO) run ./harness soak --server-bin bin/server --loadgen bin/loadgen --duration $(SOAK) $(ARGS)
 
 node-peer: ## install the Node ws chat-room peer server (npm ci)
 	scripts/node-ws/install.sh

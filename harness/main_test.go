@@ -21,6 +21,7 @@ func TestDispatch(t *testing.T) {
 		{"cluster unknown part", []string{"cluster", "--skip", "huge"}, 2, `--skip "huge"`},
 		{"cluster stray argument", []string{"cluster", "extra"}, 2, "unexpected arguments"},
 		{"soak without a target", []string{"soak"}, 2, "--server-pid is required"},
+		{"soak with a server and a url", []string{"soak", "--server-bin", "/bin/true", "--url", "ws://127.0.0.1:1/"}, 2, "leave out --url"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var stderr strings.Builder

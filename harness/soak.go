@@ -11,12 +11,13 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/wsbench/wsbench/harness/soak"
+	"github.com/wsbench/wsbench/harness/target"
 )
 
 // soakMain is `harness soak`: a steady loadgen broadcast against a running
 // server for a duration, sampling the server's RSS and goroutines, and the
-// drift report (harness/soak). scripts/soak.sh (make soak) starts our
-// server and builds the loadgen first.
+// drift report (harness/soak). With --server-bin it starts the server
+// itself (harness/target), as make soak does.
 func soakMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg := soak.DefaultConfig()
 	outDir := "results"
@@ -32,8 +33,11 @@ func soakMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.Float64Var(&cfg.MaxRSSDrift, "max-rss-drift", cfg.MaxRSSDrift, "fail when the last third's mean RSS exceeds the first third's by this fraction")
 	fs.Float64Var(&cfg.MaxGoroutineDrift, "max-goroutine-drift", cfg.MaxGoroutineDrift, "same for goroutines (plus 10 of slack)")
 	fs.StringVar(&outDir, "out-dir", outDir, "directory for soak-<date>.md and .json")
+	var serverBin, serverLog string
+	fs.StringVar(&serverBin, "server-bin", "", "start this server binary (ours) on a free loopback port instead of --url/--server-pid, load its room /soak, and stop it afterwards")
+	fs.StringVar(&serverLog, "server-log", "", "file for --server-bin's output (default: discarded)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: harness soak --url ws://127.0.0.1:PORT/soak --server-pid PID --loadgen bin/loadgen [flags]\n\nSteady broadcast for --duration; reports server RSS/goroutine drift (first vs last third) and loss.\n\nFlags:\n%s\nExample:\n  SOAK=3m scripts/soak.sh\n", fs.FlagUsages())
+		fmt.Fprintf(stderr, "Usage: harness soak (--server-bin bin/server | --url ws://127.0.0.1:PORT/soak --server-pid PID) --loadgen bin/loadgen [flags]\n\nSteady broadcast for --duration; reports server RSS/goroutine drift (first vs last third) and loss.\n\nFlags:\n%s\nExamples:\n  SOAK=3m make soak\n  go run ./harness soak --server-bin bin/server --loadgen bin/loadgen --duration 1m --interval 5s\n", fs.FlagUsages())
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
@@ -45,9 +49,35 @@ func soakMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "soak: unexpected arguments %q; all settings are flags (see --help)\n", fs.Args())
 		return 2
 	}
+	if serverBin != "" {
+		if cfg.URL != "" || cfg.ServerPID != 0 {
+			fmt.Fprintln(stderr, "soak: --server-bin starts the server; leave out --url and --server-pid")
+			return 2
+		}
+		cfg.URL, cfg.ServerPID = "ws://127.0.0.1:1/soak", 1 // validated now, set when the server runs
+	}
 	if err := cfg.Validate(); err != nil {
 		fmt.Fprintf(stderr, "soak: %v\n", err)
 		return 2
+	}
+	if serverBin != "" {
+		if serverLog == "" {
+			serverLog = os.DevNull
+		}
+		srv, err := target.Start(ctx, target.Spec{
+			Name:    "server",
+			Argv:    func(addr string) []string { return []string{serverBin, "--addr", addr} },
+			CPU:     -1,
+			Log:     serverLog,
+			Metrics: true,
+		})
+		if err != nil {
+			fmt.Fprintf(stderr, "soak: %v\n", err)
+			return 3
+		}
+		defer srv.Stop()
+		cfg.URL, cfg.ServerPID = srv.URL+"soak", srv.Pid()
+		fmt.Fprintf(stderr, "soak: server pid %d on %s, soaking for %v\n", srv.Pid(), srv.Addr(), cfg.Duration)
 	}
 	res, err := soak.Run(ctx, cfg, stderr)
 	if err != nil {

@@ -2,13 +2,19 @@
 // bounded scenarios against a running WebSocket chat-room server on a
 // loopback address and judges whether the server survived each one.
 //
-// The pieces fit as follows:
+// Placement (placement.go) starts our server pinned through harness/target
+// and re-executes this program on the other CPU. The pieces fit as
+// follows:
 //
-//	target   the server under test: URL (loopback only), /healthz, /metrics
+//	target   the server under test: harness/target's Endpoint (URL,
+//	         loopback only, /healthz, /metrics) and a health check that
+//	         also accepts a WebSocket-only server
 //	rawconn  a minimal client that writes arbitrary (also invalid) frames
 //	probe    a few normal clients broadcasting at a steady rate whose
 //	         latency is recorded in an HdrHistogram
-//	rss      samples the server's VmRSS/VmHWM from /proc when its pid is known
+//	load     whether other work took the server's CPU (target.CPUMeter);
+//	         the server's VmRSS/VmHWM come from target.ReadMemory and
+//	         target.StartPeakRSS when its pid is known
 //	scenario one hostile behaviour each: handshake hold, slow consumers,
 //	         huge frame lengths, a 1 GiB message, invalid UTF-8, ping floods,
 //	         connect/close churn

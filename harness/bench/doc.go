@@ -1,5 +1,5 @@
 // Package bench is wsbench's benchmark matrix: `make bench` and
-// `go run ./scripts/bench`. It measures our server, the Node `ws`
+// `go run ./harness bench`. It measures our server, the Node `ws`
 // chat-room server, the peers under scripts/peers/ and any server a
 // command line starts (--server) one at a time on loopback, with the
 // loadgen as the client, and writes everything into one results directory.
@@ -8,12 +8,13 @@
 //   - config.go: what to run (matrix, capacity search, idle connections),
 //     with a Quick preset for `make bench-quick`.
 //   - servers.go: servers started from a command (peer recipes and
-//     --server), their install steps, and finding the process that listens
-//     when a shell forked it.
+//     --server) and their install steps.
 //   - floor.go: the bare-write floor, a non-blocking write(2) per delivery
 //     and nothing else, measured by two subprocesses of the bench binary.
-//   - proc.go: starting a server pinned to its CPU (taskset, GOMAXPROCS=1),
-//     waiting for it, and reading its resources from /proc and /metrics.
+//   - harness/target (not here): starting a server pinned to its CPU
+//     (taskset, GOMAXPROCS=1), finding the process that listens when a
+//     shell forked it, waiting for it, reading its resources from /proc and
+//     /metrics, the other work on its CPU, and stopping it.
 //   - loadgen.go: one loadgen run pinned to the other CPU, its report and
 //     its own CPU time.
 //   - capacity.go: the capacity search — double the rate until the SLO or
