@@ -13,7 +13,9 @@
 // (inline.go), else through its bounded send queue and a writer goroutine
 // that exists only while the queue is non-empty; close.go holds the close
 // sequence as two explicit states. An idle connection costs one parked
-// reader slot and no buffers.
+// reader slot and no buffers. With Config.Deflate (deflate.go), members
+// that agreed on permessage-deflate get the message compressed, once per
+// broadcast, and their compressed messages are inflated on the read side.
 //
 // Lock order: hub.mu, then room.mu, then conn.mu. No lock is held while a
 // write can block: the inline write, under conn.mu, never waits.
