@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -12,6 +13,11 @@ import (
 	"github.com/wsbench/wsbench/loadgen/relaytest"
 	"github.com/wsbench/wsbench/loadgen/report"
 )
+
+// loadgen runs subcommand name with args as the command line would.
+func loadgen(name string, args []string, stdout, stderr io.Writer) int {
+	return Main(context.Background(), name, args, nil, stdout, stderr)
+}
 
 func TestRunExitCodes(t *testing.T) {
 	relay := &relaytest.Relay{}
@@ -49,7 +55,7 @@ func TestRunExitCodes(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var out, errb bytes.Buffer
-			code := Run(context.Background(), tc.args, &out, &errb)
+			code := loadgen("run", tc.args, &out, &errb)
 			if code != tc.code || !strings.Contains(errb.String(), tc.stderr) {
 				t.Errorf("Run(%q) = %d, stderr %q; want %d mentioning %q", tc.args, code, errb.String(), tc.code, tc.stderr)
 			}
@@ -66,7 +72,7 @@ func TestRunWritesOutputs(t *testing.T) {
 	dir := t.TempDir()
 	out, hgrm, ilog := filepath.Join(dir, "a.json"), filepath.Join(dir, "a.hgrm"), filepath.Join(dir, "a.log")
 	var stdout, stderr bytes.Buffer
-	code := Run(context.Background(), []string{"--url", relay.URL(), "--clients", "4", "--rate", "40", "--duration", "1500ms",
+	code := loadgen("run", []string{"--url", relay.URL(), "--clients", "4", "--rate", "40", "--duration", "1500ms",
 		"--warmup", "0s", "--out", out, "--hgrm", hgrm, "--interval-log", ilog}, &stdout, &stderr)
 	if code != ExitOK {
 		t.Fatalf("Run = %d; stderr %s", code, stderr.String())
@@ -89,7 +95,7 @@ func TestRunWritesOutputs(t *testing.T) {
 		t.Errorf("interval log %q; want JSON lines with p99_ms", l)
 	}
 
-	if code := Merge([]string{out}, &stdout, &stderr); code != ExitUsage {
+	if code := loadgen("merge", []string{out}, &stdout, &stderr); code != ExitUsage {
 		t.Errorf("Merge without -o = %d; want %d", code, ExitUsage)
 	}
 }
@@ -110,5 +116,39 @@ func TestLoss(t *testing.T) {
 		if (err == nil) != tc.ok || (tc.ok && l.Fraction != tc.want) {
 			t.Errorf("Loss.Set(%q) = %v, %v; want %v, ok %v", tc.in, l.Fraction, err, tc.want, tc.ok)
 		}
+	}
+}
+
+// TestSubcommands: every subcommand answers --help on stdout with its own
+// usage; "help" is the run command's; an unknown one is a usage error.
+func TestSubcommands(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, sub string
+		args      []string
+		want      int
+		out       string
+	}{
+		{"run", "run", []string{"--help"}, ExitOK, "usage: loadgen [run] --url"},
+		{"help", "help", nil, ExitOK, "usage: loadgen [run] --url"},
+		{"merge", "merge", []string{"--help"}, ExitOK, "usage: loadgen merge"},
+		{"compare", "compare", []string{"--help"}, ExitOK, "usage: loadgen compare"},
+		{"plot", "plot", []string{"--help"}, ExitOK, "usage: loadgen plot"},
+		{"agent", "agent", []string{"--help"}, ExitOK, "usage: loadgen agent"},
+		{"unknown", "bench", nil, ExitUsage, `unknown subcommand "bench"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var out, errb bytes.Buffer
+			if got := loadgen(tc.sub, tc.args, &out, &errb); got != tc.want || !strings.Contains(out.String()+errb.String(), tc.out) {
+				t.Errorf("loadgen %s %q = %d, output %q %q; want %d and %q", tc.sub, tc.args, got, out.String(), errb.String(), tc.want, tc.out)
+			}
+		})
+	}
+	if name, rest := Subcommand([]string{"--url", "x"}); name != "run" || len(rest) != 2 {
+		t.Errorf("Subcommand(--url x) = %q, %q; want run with both arguments", name, rest)
+	}
+	if name, rest := Subcommand([]string{"merge", "a.json"}); name != "merge" || len(rest) != 1 {
+		t.Errorf("Subcommand(merge a.json) = %q, %q; want merge, [a.json]", name, rest)
 	}
 }

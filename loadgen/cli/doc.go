@@ -1,6 +1,18 @@
-// Package cli holds the loadgen's command lines: flag sets bound to
-// run.Config, the run and merge subcommands, output files and exit codes.
-// The main package only picks the subcommand and handles signals.
+// Package cli holds every loadgen subcommand's command line, one file
+// each, each a command of a flag set bound to its configuration and a run
+// function (command.go):
+//
+//	run.go       loadgen [run] --url …   flags bound to run.Config (+ world.go: the
+//	             real-world-server flags; run_agents.go: --agents, --nats, …)
+//	merge.go     loadgen merge           report.MergeParts
+//	compare.go   loadgen compare         loadgen/compare
+//	plot.go      loadgen plot            loadgen/plot
+//	agent.go     loadgen agent           loadgen/shard/nats.Agent
+//	worker.go    loadgen worker          loadgen/shard/pipe.WorkerMain (hidden, for --procs)
+//
+// The libraries behind them print nothing and exit nothing; output files
+// and exit codes are decided here. The main package only picks the
+// subcommand and handles signals.
 package cli
 
 // Exit codes of the loadgen (the contract of shared/contracts.md).

@@ -1,11 +1,11 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 
-	"github.com/spf13/pflag"
 	"github.com/wsbench/wsbench/loadgen/report"
 )
 
@@ -23,26 +23,25 @@ with that part's reasons, or when the merged counts are.
 Flags:
 `
 
-// Merge is `loadgen merge`. It returns the exit code.
-func Merge(args []string, stdout, stderr io.Writer) int {
-	fs := pflag.NewFlagSet("loadgen merge", pflag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+// mergeCmd is `loadgen merge REPORT.json… -o OUT.json [--hgrm F]`.
+func mergeCmd() *command {
+	fs := newFlags("loadgen merge")
 	out := fs.StringP("out", "o", "", "write the merged JSON report here (required)")
 	hgrm := fs.String("hgrm", "", "write the merged latency percentile distribution here")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			fmt.Fprint(stdout, mergeUsage+fs.FlagUsages())
-			return ExitOK
+	c := &command{flags: fs, usage: mergeUsage}
+	c.run = func(_ context.Context, names []string, io stdio) int {
+		if len(names) == 0 || *out == "" {
+			c.usageError(io, errors.New("need report files and -o OUT.json"))
+			return ExitUsage
 		}
-		fmt.Fprintf(stderr, "loadgen merge: %v\n%s%s", err, mergeUsage, fs.FlagUsages())
-		return ExitUsage
+		return merge(names, *out, *hgrm, io.out, io.err)
 	}
-	if fs.NArg() == 0 || *out == "" {
-		fmt.Fprintf(stderr, "loadgen merge: need report files and -o OUT.json\n%s%s", mergeUsage, fs.FlagUsages())
-		return ExitUsage
-	}
+	return c
+}
+
+// merge merges the report files names into out (and hgrm).
+func merge(names []string, out, hgrm string, stdout, stderr io.Writer) int {
 	var reps []*report.Report
-	names := fs.Args()
 	for _, path := range names {
 		r, err := report.ReadFile(path)
 		if err != nil {
@@ -59,7 +58,7 @@ func Merge(args []string, stdout, stderr io.Writer) int {
 	for _, w := range warnings {
 		fmt.Fprintf(stderr, "loadgen merge: warning: %s\n", w)
 	}
-	if err := writeOutputs(m, *out, *hgrm, stdout); err != nil {
+	if err := writeOutputs(m, out, hgrm, stdout); err != nil {
 		fmt.Fprintf(stderr, "loadgen merge: %v\n", err)
 		return ExitThreshold
 	}

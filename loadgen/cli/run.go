@@ -12,7 +12,6 @@ import (
 	"github.com/wsbench/wsbench/loadgen/client"
 	"github.com/wsbench/wsbench/loadgen/report"
 	"github.com/wsbench/wsbench/loadgen/run"
-	"github.com/wsbench/wsbench/loadgen/shard/nats"
 	"github.com/wsbench/wsbench/loadgen/shard/pipe"
 )
 
@@ -67,14 +66,13 @@ type runFlags struct {
 	loss       Loss
 	maxDrops   Loss
 	maxFail    Loss
-	agents     *nats.Flags
+	agents     *agentFlags
 	urlCount   int // times --url was given
 }
 
 func newRunFlags() (*pflag.FlagSet, *runFlags) {
 	f := &runFlags{}
-	fs := pflag.NewFlagSet("loadgen", pflag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := newFlags("loadgen")
 	fs.SortFlags = false
 	c := &f.cfg
 	fs.Var(urlValue{&c.URL, &f.urlCount}, "url", "WebSocket URL of the room to load: ws://host:port/path or wss://…; {{room}} and {{client}} are filled in per client")
@@ -102,27 +100,58 @@ func newRunFlags() (*pflag.FlagSet, *runFlags) {
 	fs.Var(&f.maxFail, "max-connect-fail", "the run is invalid (exit 4) when more than this share of connection attempts fails")
 	fs.Bool("rx-timestamps", true, "time receipts by the kernel's receive stamps (SO_TIMESTAMPING, Linux, not TLS) instead of when the generator read the message; off: user-space clock")
 	fs.IntVar(&c.ServerPID, "server-pid", 0, "process id of the server on this machine: report its CPU µs per delivery over the measured window (Linux /proc)")
-	f.agents = nats.AddFlags(fs)
+	f.agents = addAgentFlags(fs)
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "no progress lines on stderr (warnings are still printed)")
 	return fs, f
 }
 
-// Run is `loadgen [run]`: it parses args, runs the load and writes the
-// outputs. It returns the exit code.
-func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+// runCmd is `loadgen [run] --url … [flags]`: one load, in this process,
+// in worker processes (--procs) or on agents (--agents).
+func runCmd() *command {
 	fs, f := newRunFlags()
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			fmt.Fprint(stdout, runUsage+fs.FlagUsages())
-			return ExitOK
+	c := &command{flags: fs, usage: runUsage, hint: "Run loadgen --help for the flags."}
+	c.run = func(ctx context.Context, args []string, io stdio) int {
+		if len(args) > 0 {
+			fmt.Fprintf(io.err, "loadgen: unexpected argument %q; subcommands are run, merge, compare, plot\n", args[0])
+			return ExitUsage
 		}
-		fmt.Fprintf(stderr, "loadgen: %v\nRun loadgen --help for the flags.\n", err)
-		return ExitUsage
+		cfg, err := f.config(fs, io.err)
+		if err != nil {
+			fmt.Fprintf(io.err, "loadgen: %v\n", err)
+			return ExitUsage
+		}
+		if f.interval != "" {
+			file, err := os.Create(f.interval)
+			if err != nil {
+				fmt.Fprintf(io.err, "loadgen: --interval-log: %v\n", err)
+				return ExitUsage
+			}
+			defer file.Close()
+			cfg.IntervalLog = file
+		}
+		rep, err := f.measure(ctx, cfg, io.err)
+		switch {
+		case errors.Is(err, run.ErrUsage):
+			fmt.Fprintf(io.err, "loadgen: %v\n", err)
+			return ExitUsage
+		case rep == nil:
+			fmt.Fprintf(io.err, "loadgen: %v\n", err)
+			return ExitThreshold
+		}
+		// Judged here, with this command's limits and interrupt, so that runs
+		// split over processes or agents are judged as one.
+		rep.Config.MaxDrops, rep.Config.MaxConnectFail = cfg.MaxDrops, cfg.MaxConnectFail
+		rep.Interrupted = rep.Interrupted || ctx.Err() != nil
+		rep.Judge()
+		return finish(rep, err, f, io.out, io.err)
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "loadgen: unexpected argument %q; subcommands are run, merge, compare, plot\n", fs.Arg(0))
-		return ExitUsage
-	}
+	return c
+}
+
+// config turns the parsed flags into the run's configuration and checks
+// what only the command line can get wrong (a repeated --url, --procs
+// with --agents, …); the errors say what to change.
+func (f *runFlags) config(fs *pflag.FlagSet, stderr io.Writer) (run.Config, error) {
 	cfg := f.cfg
 	cfg.SourceIPs = f.sources
 	cfg.MaxDrops, cfg.MaxConnectFail = f.maxDrops.Fraction, f.maxFail.Fraction
@@ -135,72 +164,41 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		cfg.Progress = stderr
 	}
 	if err := worldFromFlags(fs, &cfg, f.urlCount, f.procs, f.agents.Enabled()); err != nil {
-		fmt.Fprintf(stderr, "loadgen: %v\n", err)
-		return ExitUsage
+		return cfg, err
 	}
 	if err := cfg.Validate(); err != nil {
-		fmt.Fprintf(stderr, "loadgen: %v\n", err)
-		return ExitUsage
+		return cfg, err
 	}
-	if f.procs < 1 || f.procs > cfg.Clients || f.procs > 64 {
-		fmt.Fprintf(stderr, "loadgen: --procs %d: want 1 up to min(--clients, 64)\n", f.procs)
-		return ExitUsage
+	switch {
+	case f.procs < 1 || f.procs > cfg.Clients || f.procs > 64:
+		return cfg, fmt.Errorf("--procs %d: want 1 up to min(--clients, 64)", f.procs)
+	case f.agents.Validate(cfg) != nil:
+		return cfg, f.agents.Validate(cfg)
+	case f.agents.Enabled() && f.procs > 1:
+		return cfg, errors.New("use either --procs (this machine) or --agents (agents elsewhere), not both; run each agent with its own share instead")
+	case cfg.ServerPID != 0 && (f.procs > 1 || f.agents.Enabled()):
+		return cfg, errors.New("--server-pid works with one loadgen process; drop --procs/--agents, or measure the server's CPU outside")
+	case cfg.ServerPID < 0:
+		return cfg, fmt.Errorf("--server-pid %d: want the server's process id", cfg.ServerPID)
 	}
-	if err := f.agents.Validate(cfg); err != nil {
-		fmt.Fprintf(stderr, "loadgen: %v\n", err)
-		return ExitUsage
-	}
-	if f.agents.Enabled() && f.procs > 1 {
-		fmt.Fprintf(stderr, "loadgen: use either --procs (this machine) or --agents (agents elsewhere), not both; run each agent with its own share instead\n")
-		return ExitUsage
-	}
-	if cfg.ServerPID != 0 && (f.procs > 1 || f.agents.Enabled()) {
-		fmt.Fprintf(stderr, "loadgen: --server-pid works with one loadgen process; drop --procs/--agents, or measure the server's CPU outside\n")
-		return ExitUsage
-	}
-	if cfg.ServerPID < 0 {
-		fmt.Fprintf(stderr, "loadgen: --server-pid %d: want the server's process id\n", cfg.ServerPID)
-		return ExitUsage
-	}
-	if f.interval != "" {
-		file, err := os.Create(f.interval)
-		if err != nil {
-			fmt.Fprintf(stderr, "loadgen: --interval-log: %v\n", err)
-			return ExitUsage
-		}
-		defer file.Close()
-		cfg.IntervalLog = file
-	}
+	return cfg, nil
+}
 
-	var rep *report.Report
-	var err error
+// measure runs cfg where the flags say: on agents, over worker
+// processes, or in this process.
+func (f *runFlags) measure(ctx context.Context, cfg run.Config, stderr io.Writer) (*report.Report, error) {
 	switch {
 	case f.agents.Enabled():
-		rep, err = f.agents.Run(ctx, cfg, stderr)
+		return f.agents.Run(ctx, cfg, stderr)
 	case f.procs > 1:
-		exe, xerr := os.Executable()
-		if xerr != nil {
-			fmt.Fprintf(stderr, "loadgen: --procs needs its own executable: %v\n", xerr)
-			return ExitUsage
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, fmt.Errorf("%w: --procs needs its own executable: %v", run.ErrUsage, err)
 		}
-		rep, err = pipe.Run(ctx, cfg, f.procs, func() *exec.Cmd { return exec.Command(exe, "worker") })
+		return pipe.Run(ctx, cfg, f.procs, func() *exec.Cmd { return exec.Command(exe, Worker) })
 	default:
-		rep, err = run.Run(ctx, cfg)
+		return run.Run(ctx, cfg)
 	}
-	switch {
-	case errors.Is(err, run.ErrUsage):
-		fmt.Fprintf(stderr, "loadgen: %v\n", err)
-		return ExitUsage
-	case rep == nil:
-		fmt.Fprintf(stderr, "loadgen: %v\n", err)
-		return ExitThreshold
-	}
-	// Judged here, with this command's limits and interrupt, so that runs
-	// split over processes or agents are judged as one.
-	rep.Config.MaxDrops, rep.Config.MaxConnectFail = cfg.MaxDrops, cfg.MaxConnectFail
-	rep.Interrupted = rep.Interrupted || ctx.Err() != nil
-	rep.Judge()
-	return finish(rep, err, f, stdout, stderr)
 }
 
 // finish writes the outputs of a run and returns its exit code: 130 when
@@ -223,7 +221,11 @@ func finish(rep *report.Report, err error, f *runFlags, stdout, stderr io.Writer
 			return ExitThreshold
 		}
 	}
-	if werr := writeFiles(rep, f.out, f.hgrm); werr != nil {
+	save := rep.WriteFile
+	if o := f.agents.Outcome; o != nil {
+		save = o.WriteFile // with the agents' clocks (generator.agents)
+	}
+	if werr := writeFiles(rep, save, f.out, f.hgrm); werr != nil {
 		fmt.Fprintf(stderr, "loadgen: %v\n", werr)
 		return ExitThreshold
 	}
@@ -253,13 +255,14 @@ func writeOutputs(rep *report.Report, out, hgrm string, stdout io.Writer) error 
 	if err := rep.WriteTable(stdout); err != nil {
 		return err
 	}
-	return writeFiles(rep, out, hgrm)
+	return writeFiles(rep, rep.WriteFile, out, hgrm)
 }
 
-// writeFiles writes the report and hgrm files that were asked for.
-func writeFiles(rep *report.Report, out, hgrm string) error {
+// writeFiles writes the report (with save) and hgrm files that were asked
+// for.
+func writeFiles(rep *report.Report, save func(path string) error, out, hgrm string) error {
 	if out != "" {
-		if err := rep.WriteFile(out); err != nil {
+		if err := save(out); err != nil {
 			return fmt.Errorf("--out: %w", err)
 		}
 	}

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"net"
 	"path/filepath"
@@ -30,7 +29,7 @@ func runAgainst(t *testing.T, url string, args ...string) runOut {
 	out := filepath.Join(t.TempDir(), "r.json")
 	var stdout, stderr bytes.Buffer
 	all := append([]string{"--url", url, "--out", out, "-q"}, args...)
-	code := Run(context.Background(), all, &stdout, &stderr)
+	code := loadgen("run", all, &stdout, &stderr)
 	res := runOut{code: code, stdout: stdout.String(), stderr: stderr.String()}
 	if rep, err := report.ReadFile(out); err == nil {
 		res.rep = rep
@@ -176,16 +175,16 @@ func TestMergeRefusesSameRunAndWarnsOnWindows(t *testing.T) {
 	for _, out := range []string{a, b} {
 		var stdout, stderr bytes.Buffer
 		args := []string{"--url", url, "--clients", "2", "--rate", "20", "--duration", "300ms", "--warmup", "0s", "-q", "--out", out}
-		if code := Run(context.Background(), args, &stdout, &stderr); code != ExitOK {
+		if code := loadgen("run", args, &stdout, &stderr); code != ExitOK {
 			t.Fatalf("Run = %d; stderr %s", code, stderr.String())
 		}
 	}
 	var stdout, stderr bytes.Buffer
-	if code := Merge([]string{a, a, "-o", m}, &stdout, &stderr); code != ExitUsage || !strings.Contains(stderr.String(), "same run") {
+	if code := loadgen("merge", []string{a, a, "-o", m}, &stdout, &stderr); code != ExitUsage || !strings.Contains(stderr.String(), "same run") {
 		t.Errorf("Merge(a, a) = %d, stderr %q; want %d saying it is the same run", code, stderr.String(), ExitUsage)
 	}
 	stderr.Reset()
-	if code := Merge([]string{a, b, "-o", m}, &stdout, &stderr); code != ExitOK || !strings.Contains(stderr.String(), "do not overlap") {
+	if code := loadgen("merge", []string{a, b, "-o", m}, &stdout, &stderr); code != ExitOK || !strings.Contains(stderr.String(), "do not overlap") {
 		t.Errorf("Merge(a, b) = %d, stderr %q; want %d warning that the windows do not overlap", code, stderr.String(), ExitOK)
 	}
 	rep, err := report.ReadFile(m)

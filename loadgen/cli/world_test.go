@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"strings"
 	"testing"
 )
@@ -42,7 +41,7 @@ func TestWorldFlagsRefused(t *testing.T) {
 				args = append([]string{"--url", "ws://127.0.0.1:1/"}, args...)
 			}
 			var out, errw bytes.Buffer
-			if code := Run(context.Background(), args, &out, &errw); code != ExitUsage || !strings.Contains(errw.String(), tc.want) {
+			if code := loadgen("run", args, &out, &errw); code != ExitUsage || !strings.Contains(errw.String(), tc.want) {
 				t.Errorf("loadgen %s: exit %d, stderr %q; want exit %d and %q", strings.Join(args, " "), code, errw.String(), ExitUsage, tc.want)
 			}
 		})
@@ -53,7 +52,7 @@ func TestWorldFlagsRefused(t *testing.T) {
 func TestWorldFlagsInHelp(t *testing.T) {
 	t.Parallel()
 	var out, errw bytes.Buffer
-	if code := Run(context.Background(), []string{"--help"}, &out, &errw); code != ExitOK {
+	if code := loadgen("run", []string{"--help"}, &out, &errw); code != ExitOK {
 		t.Fatalf("--help: exit %d", code)
 	}
 	for _, f := range []string{"--payload", "--template", "--scan-bytes", "--on-open", "--await", "--await-timeout", "--expect", "--rooms",

@@ -130,7 +130,9 @@ func TestStatsOf(t *testing.T) {
 	}
 }
 
-func TestMainExitCodes(t *testing.T) {
+// TestRunVerdicts: what compare.Run concludes (the command's exit code
+// follows from it: loadgen/cli).
+func TestRunVerdicts(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	base := synth{clients: 100, senders: 100, rate: 100, size: 64, p50Ms: 2, deliveredPerS: 10000}
@@ -173,43 +175,56 @@ func TestMainExitCodes(t *testing.T) {
 	writeReport(t, filepath.Join(dir, "lean.json"), lean.report(t))
 	writeReport(t, filepath.Join(dir, "fat.json"), fat.report(t))
 	p := func(s string) string { return filepath.Join(dir, s) }
+	const regressed, unjudged, fine = "regressed", "unjudged", "fine"
 	for _, tc := range []struct {
-		name string
-		args []string
-		want int
-		out  string // substring of stdout or stderr
+		name       string
+		old, new   string
+		maxRegress float64 // percent; 0 = default
+		want       string  // regressed, unjudged, fine, or a substring of the error
+		out        string  // substring of the output
 	}{
-		{"same run", []string{p("old.json"), p("old.json")}, ExitOK, "0 regressed"},
-		{"synthetic regression", []string{p("old.json"), p("slow.json")}, ExitRegressed, "REGRESSION"},
-		{"regression under a looser threshold", []string{"--max-regress", "80", p("old.json"), p("slow.json")}, ExitOK, "0 regressed"},
-		{"improvement", []string{p("slow.json"), p("old.json")}, ExitOK, "improved"},
-		{"within noise", []string{p("oldrep"), p("newrep")}, ExitOK, "within noise"},
-		{"server CPU per delivery regressed", []string{p("lean.json"), p("fat.json")}, ExitRegressed, "server CPU µs/delivery  2.000  3.000  +50.0%    REGRESSION"},
-		{"server CPU per delivery improved", []string{p("fat.json"), p("lean.json")}, ExitOK, "improved"},
-		{"CPU row only when both sides have it", []string{p("old.json"), p("fat.json")}, ExitOK, "0 regressed"},
-		{"old side overloaded", []string{p("overloaded.json"), p("old.json")}, ExitUnjudged, "OLD is OVERLOADED"},
-		{"new side overloaded", []string{p("old.json"), p("overloaded.json")}, ExitUnjudged, "not judged"},
-		{"new side invalid", []string{p("old.json"), p("invalid.json")}, ExitUnjudged, "NEW is invalid: 1000000 foreign"},
-		{"no arguments", nil, ExitUsage, "need OLD and NEW"},
-		{"one argument", []string{p("old.json")}, ExitUsage, "need OLD and NEW"},
-		{"unknown flag", []string{"--bogus", p("old.json"), p("old.json")}, ExitUsage, "unknown flag"},
-		{"nonsense threshold", []string{"--max-regress", "-5", p("old.json"), p("old.json")}, ExitUsage, "--max-regress"},
-		{"missing file", []string{p("nope.json"), p("old.json")}, ExitUsage, "no such file"},
-		{"not JSON", []string{p("garbage.json"), p("old.json")}, ExitUsage, "read report"},
-		{"nothing in common", []string{p("oldrep"), p("otherdir")}, ExitUsage, "no config appears"},
-		{"help", []string{"--help"}, ExitOK, "usage: loadgen compare"},
+		{"same run", "old.json", "old.json", 0, fine, "0 regressed"},
+		{"synthetic regression", "old.json", "slow.json", 0, regressed, "REGRESSION"},
+		{"regression under a looser threshold", "old.json", "slow.json", 80, fine, "0 regressed"},
+		{"improvement", "slow.json", "old.json", 0, fine, "improved"},
+		{"within noise", "oldrep", "newrep", 0, fine, "within noise"},
+		{"server CPU per delivery regressed", "lean.json", "fat.json", 0, regressed, "server CPU µs/delivery  2.000  3.000  +50.0%    REGRESSION"},
+		{"server CPU per delivery improved", "fat.json", "lean.json", 0, fine, "improved"},
+		{"CPU row only when both sides have it", "old.json", "fat.json", 0, fine, "0 regressed"},
+		{"old side overloaded", "overloaded.json", "old.json", 0, unjudged, "OLD is OVERLOADED"},
+		{"new side overloaded", "old.json", "overloaded.json", 0, unjudged, "not judged"},
+		{"new side invalid", "old.json", "invalid.json", 0, unjudged, "NEW is invalid: 1000000 foreign"},
+		{"missing file", "nope.json", "old.json", 0, "no such file", ""},
+		{"not JSON", "garbage.json", "old.json", 0, "read report", ""},
+		{"nothing in common", "oldrep", "otherdir", 0, "no config appears", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			var out, errb bytes.Buffer
-			got := Main(tc.args, &out, &errb)
-			if got != tc.want {
-				t.Errorf("Main(%q) = %d; want %d\nstdout:\n%s\nstderr:\n%s", tc.args, got, tc.want, out.String(), errb.String())
+			cfg := Config{Old: p(tc.old), New: p(tc.new), Options: DefaultOptions()}
+			if tc.maxRegress != 0 {
+				cfg.MaxRegress = tc.maxRegress / 100
 			}
-			if !strings.Contains(out.String()+errb.String(), tc.out) {
-				t.Errorf("Main(%q) output lacks %q\nstdout:\n%s\nstderr:\n%s", tc.args, tc.out, out.String(), errb.String())
+			var out bytes.Buffer
+			tally, err := Run(cfg, &out)
+			got := fine
+			switch {
+			case err != nil:
+				got = err.Error()
+			case tally.Regressed > 0:
+				got = regressed
+			case tally.Unjudged > 0:
+				got = unjudged
+			}
+			if !strings.Contains(got, tc.want) {
+				t.Errorf("Run(%s, %s) = %s; want %s\noutput:\n%s", tc.old, tc.new, got, tc.want, out.String())
+			}
+			if !strings.Contains(out.String(), tc.out) {
+				t.Errorf("Run(%s, %s) output lacks %q:\n%s", tc.old, tc.new, tc.out, out.String())
 			}
 		})
+	}
+	if err := (Config{Old: p("old.json"), New: p("old.json"), Options: Options{MaxRegress: -0.05}}).Validate(); err == nil || !strings.Contains(err.Error(), "--max-regress") {
+		t.Errorf("Validate(--max-regress -5) = %v; want an error naming --max-regress", err)
 	}
 }
 
@@ -266,10 +281,10 @@ func TestGoldenOutput(t *testing.T) {
 			}
 		}
 	}
-	var out, errb bytes.Buffer
-	code := Main([]string{"testdata/old", "testdata/new"}, &out, &errb)
-	if code != ExitRegressed {
-		t.Errorf("Main(testdata/old, testdata/new) = %d; want %d (stderr %q)", code, ExitRegressed, errb.String())
+	var out bytes.Buffer
+	tally, err := Run(Config{Old: "testdata/old", New: "testdata/new", Options: DefaultOptions()}, &out)
+	if err != nil || tally.Regressed == 0 {
+		t.Errorf("Run(testdata/old, testdata/new) = %+v, %v; want a regression", tally, err)
 	}
 	golden := filepath.Join("testdata", "compare.golden")
 	if *update {

@@ -2,6 +2,7 @@ package plot
 
 import (
 	"bytes"
+	"fmt"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -30,7 +31,7 @@ func writeReport(t *testing.T, path string, scale int64) {
 	}
 }
 
-func TestMainWritesPNG(t *testing.T) {
+func TestRunWritesPNG(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	a, b := filepath.Join(dir, "ours.json"), filepath.Join(dir, "node.json")
@@ -38,18 +39,20 @@ func TestMainWritesPNG(t *testing.T) {
 	writeReport(t, b, 20)
 	for _, tc := range []struct {
 		name string
-		args []string
+		cfg  Config
 	}{
-		{"file names as labels", []string{a, b, "-o", filepath.Join(dir, "a.png")}},
-		{"labels and log y", []string{"--label", "ours", "--label", "node", "--log-y", a, b, "-o", filepath.Join(dir, "b.png")}},
+		{"file names as labels", Config{Reports: []string{a, b}, Out: filepath.Join(dir, "a.png")}},
+		{"labels and log y", Config{Reports: []string{a, b}, Labels: []string{"ours", "node"}, LogY: true, Out: filepath.Join(dir, "b.png")}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			var out, errb bytes.Buffer
-			if code := Main(tc.args, &out, &errb); code != 0 {
-				t.Fatalf("Main(%q) = %d; want 0 (stderr %q)", tc.args, code, errb.String())
+			if err := tc.cfg.Validate(); err != nil {
+				t.Fatal(err)
 			}
-			f, err := os.Open(tc.args[len(tc.args)-1])
+			if err := Run(tc.cfg, nil); err != nil {
+				t.Fatalf("Run(%+v) = %v", tc.cfg, err)
+			}
+			f, err := os.Open(tc.cfg.Out)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -65,30 +68,31 @@ func TestMainWritesPNG(t *testing.T) {
 	}
 }
 
-func TestMainUsageErrors(t *testing.T) {
+func TestConfigErrors(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	a := filepath.Join(dir, "a.json")
 	writeReport(t, a, 1)
+	png := filepath.Join(dir, "x.png")
 	for _, tc := range []struct {
 		name string
-		args []string
+		cfg  Config
 		want string
 	}{
-		{"no reports", []string{"-o", filepath.Join(dir, "x.png")}, "at least one REPORT"},
-		{"no output", []string{a}, "need -o"},
-		{"bad extension", []string{a, "-o", filepath.Join(dir, "x.txt")}, "want a .png"},
-		{"label count", []string{"--label", "x", "--label", "y", a, "-o", filepath.Join(dir, "x.png")}, "--label values"},
-		{"missing report", []string{filepath.Join(dir, "nope.json"), "-o", filepath.Join(dir, "x.png")}, "no such file"},
+		{"no reports", Config{Out: png}, "at least one REPORT"},
+		{"no output", Config{Reports: []string{a}}, "need -o"},
+		{"bad extension", Config{Reports: []string{a}, Out: filepath.Join(dir, "x.txt")}, "want a .png"},
+		{"label count", Config{Reports: []string{a}, Labels: []string{"x", "y"}, Out: png}, "--label values"},
+		{"missing report", Config{Reports: []string{filepath.Join(dir, "nope.json")}, Out: png}, "no such file"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			var out, errb bytes.Buffer
-			if code := Main(tc.args, &out, &errb); code != 2 {
-				t.Errorf("Main(%q) = %d; want 2", tc.args, code)
+			err := tc.cfg.Validate()
+			if err == nil {
+				err = Run(tc.cfg, nil)
 			}
-			if !strings.Contains(errb.String(), tc.want) {
-				t.Errorf("Main(%q) stderr = %q; want it to contain %q", tc.args, errb.String(), tc.want)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Validate/Run(%+v) = %v; want an error containing %q", tc.cfg, err, tc.want)
 			}
 		})
 	}
@@ -158,9 +162,10 @@ func TestLegendListsEveryReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	svg := filepath.Join(dir, "chart.svg")
-	var out, errb bytes.Buffer
-	if code := Main([]string{ok, empty, bad, "-o", svg}, &out, &errb); code != 0 {
-		t.Fatalf("Main = %d; want 0 (stderr %q)", code, errb.String())
+	var errb bytes.Buffer
+	warn := func(format string, a ...any) { fmt.Fprintf(&errb, format+"\n", a...) }
+	if err := Run(Config{Reports: []string{ok, empty, bad}, Out: svg}, warn); err != nil {
+		t.Fatalf("Run = %v", err)
 	}
 	b, err := os.ReadFile(svg)
 	if err != nil {
@@ -172,6 +177,6 @@ func TestLegendListsEveryReport(t *testing.T) {
 		}
 	}
 	if !strings.Contains(errb.String(), "wrapped.json: no latency samples") || !strings.Contains(errb.String(), "dropped.json: the run is invalid") {
-		t.Errorf("stderr %q; want warnings for the empty and the invalid report", errb.String())
+		t.Errorf("warnings %q; want warnings for the empty and the invalid report", errb.String())
 	}
 }

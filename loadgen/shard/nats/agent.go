@@ -128,6 +128,10 @@ func defaultID() string {
 	return fmt.Sprintf("%s-%d-%s", sanitize(host), os.Getpid(), hex.EncodeToString(b[:]))
 }
 
+// ValidID reports whether id can name an agent: one NATS subject token of
+// letters, digits, '-' and '_'.
+func ValidID(id string) bool { return id != "" && sanitize(id) == id }
+
 // sanitize keeps an id usable as one NATS subject token.
 func sanitize(s string) string {
 	out := []byte(s)

@@ -173,31 +173,6 @@ func TestBestOffset(t *testing.T) {
 
 func errorsIs(err, target error) bool { return errors.Is(err, target) }
 
-func TestMainUsage(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		name string
-		args []string
-		want int
-	}{
-		{"help", []string{"--help"}, 0},
-		{"no nats", nil, 2},
-		{"bad url", []string{"--nats", "::"}, 2},
-		{"bad id", []string{"--nats", "nats://127.0.0.1:1", "--id", "a.b"}, 2},
-		{"extra", []string{"--nats", "nats://127.0.0.1:1", "x"}, 2},
-		{"unknown flag", []string{"--bogus"}, 2},
-		{"unreachable", []string{"--nats", "nats://127.0.0.1:1"}, 1},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			var out, errb bytes.Buffer
-			if got := Main(context.Background(), tc.args, &out, &errb); got != tc.want {
-				t.Errorf("Main(%q) = %d; want %d (stderr %q)", tc.args, got, tc.want, errb.String())
-			}
-		})
-	}
-}
-
 // startNode starts a chat server joined to the bus at natsURL.
 func startNode(t *testing.T, natsURL string) string {
 	t.Helper()
@@ -239,17 +214,17 @@ func TestAgentsAcrossNodes(t *testing.T) {
 	t.Cleanup(bus.Shutdown)
 	a, b := startNode(t, bus.ClientURL()), startNode(t, bus.ClientURL())
 	startAgents(t, bus.ClientURL(), 2)
-	f := &Flags{Agents: 2, NATS: bus.ClientURL(), URLs: []string{a, b}, SenderAgents: 1}
+	c := &Controller{NATS: bus.ClientURL(), Agents: 2, URLs: []string{a, b}, SenderAgents: 1}
 	cfg := run.Config{
 		URL: a, Clients: 10, Senders: 4, Rate: 50, Size: 64,
 		Duration: 1 * time.Second, Warmup: 200 * time.Millisecond, Drain: 2 * time.Second,
 		ConnectTimeout: 5 * time.Second, MaxSendLag: time.Second,
 	}
-	rep, err := f.Run(context.Background(), cfg, nil)
+	out, err := c.Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	parts := f.Outcome.Parts
+	rep, parts := out.Report, out.Parts
 	if parts[0].Config.Senders != 4 || parts[1].Config.Senders != 0 {
 		t.Errorf("senders per agent = %d, %d; want 4, 0", parts[0].Config.Senders, parts[1].Config.Senders)
 	}
@@ -261,30 +236,4 @@ func TestAgentsAcrossNodes(t *testing.T) {
 	}
 	t.Logf("local p50 %.3f ms p99 %.3f ms; across NATS p50 %.3f ms p99 %.3f ms",
 		parts[0].LatencyMs.P50, parts[0].LatencyMs.P99, parts[1].LatencyMs.P50, parts[1].LatencyMs.P99)
-}
-
-func TestFlagsValidate(t *testing.T) {
-	t.Parallel()
-	cfg := run.Config{Clients: 4}
-	for _, tc := range []struct {
-		name string
-		f    Flags
-		ok   bool
-	}{
-		{"off", Flags{}, true},
-		{"on", Flags{Agents: 2, NATS: "nats://h:4222"}, true},
-		{"nats without agents", Flags{NATS: "nats://h:4222"}, false},
-		{"agents without nats", Flags{Agents: 2}, false},
-		{"too many agents", Flags{Agents: 5, NATS: "nats://h:4222"}, false},
-		{"sender agents", Flags{Agents: 2, NATS: "nats://h:4222", SenderAgents: 3}, false},
-		{"bad url", Flags{Agents: 2, NATS: "nats://h:4222", URLs: []string{"http://x/"}}, false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			err := tc.f.Validate(cfg)
-			if (err == nil) != tc.ok || (err != nil && !errors.Is(err, run.ErrUsage)) {
-				t.Errorf("Validate(%+v) = %v; want ok=%v (usage error otherwise)", tc.f, err, tc.ok)
-			}
-		})
-	}
 }

@@ -3,11 +3,8 @@ package plot
 import (
 	"errors"
 	"fmt"
-	"io"
 	"path/filepath"
 	"strings"
-
-	"github.com/spf13/pflag"
 
 	"github.com/wsbench/wsbench/loadgen/report"
 )
@@ -38,56 +35,6 @@ func (c Config) Validate() error {
 		return fmt.Errorf("-o %s: want a .png, .svg, .pdf or .jpg file", c.Out)
 	}
 	return nil
-}
-
-const usage = `usage: loadgen plot [flags] REPORT.json… -o FILE.png
-
-Draws the latency percentile curve of each report on the HdrHistogram log
-scale (x: 50%, 90%, 99%, 99.9% …; y: delivery latency in ms), one line per
-report, labelled with its file name or --label. Every report is listed in
-the legend: one without latency samples is marked "(no samples)" (and has
-no curve), an invalid run "(INVALID)"; stderr warns about both.
-
-Examples:
-  loadgen plot results/baseline/matrix/ours/*.json -o ours.png
-  loadgen plot --label old --label new old.json new.json -o change.png --log-y
-
-Flags:
-`
-
-// Main runs `loadgen plot` with args (without the subcommand name).
-func Main(args []string, stdout, stderr io.Writer) int {
-	var c Config
-	fs := pflag.NewFlagSet("loadgen plot", pflag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.StringVarP(&c.Out, "out", "o", "", "image file to write (.png, .svg, .pdf)")
-	fs.StringArrayVar(&c.Labels, "label", nil, "legend label, once per report in order (default: the file name)")
-	fs.StringVar(&c.Title, "title", "delivery latency by percentile", "chart title")
-	fs.BoolVar(&c.Rooms, "rooms", false, "also draw one curve per room of reports made with loadgen --rooms (labelled 'NAME room K')")
-	fs.BoolVar(&c.LogY, "log-y", false, "logarithmic latency axis (for curves that differ by orders of magnitude)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			fmt.Fprint(stdout, usage+fs.FlagUsages())
-			return 0
-		}
-		fmt.Fprintf(stderr, "loadgen plot: %v\n%s%s", err, usage, fs.FlagUsages())
-		return 2
-	}
-	c.Reports = fs.Args()
-	if err := c.Validate(); err != nil {
-		fmt.Fprintf(stderr, "loadgen plot: %v\n%s%s", err, usage, fs.FlagUsages())
-		return 2
-	}
-	warn := func(format string, a ...any) { fmt.Fprintf(stderr, "loadgen plot: warning: "+format+"\n", a...) }
-	if err := Run(c, warn); err != nil {
-		fmt.Fprintf(stderr, "loadgen plot: %v\n", err)
-		if errors.Is(err, ErrNoData) {
-			return 1
-		}
-		return 2
-	}
-	fmt.Fprintf(stdout, "wrote %s\n", c.Out)
-	return 0
 }
 
 // Run reads the reports and writes the chart. Every report is in the

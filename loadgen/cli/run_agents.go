@@ -1,4 +1,4 @@
-package nats
+package cli
 
 import (
 	"context"
@@ -10,22 +10,23 @@ import (
 
 	"github.com/wsbench/wsbench/loadgen/report"
 	"github.com/wsbench/wsbench/loadgen/run"
+	"github.com/wsbench/wsbench/loadgen/shard/nats"
 )
 
-// Flags are the controller flags of the loadgen run command. AddFlags binds
-// them to a FlagSet; when Enabled, the run goes to agents through Run.
-type Flags struct {
+// agentFlags are the run command's controller flags: when enabled, the run
+// goes to agents (loadgen/shard/nats) instead of this process.
+type agentFlags struct {
 	Agents       int
 	NATS         string
 	URLs         []string
 	SenderAgents int
 	// Outcome is set by Run: the agents' clocks and reports.
-	Outcome *Outcome
+	Outcome *nats.Outcome
 }
 
-// AddFlags adds --agents, --nats, --agent-urls and --sender-agents to fs.
-func AddFlags(fs *pflag.FlagSet) *Flags {
-	f := &Flags{}
+// addAgentFlags adds --agents, --nats, --agent-urls and --sender-agents to fs.
+func addAgentFlags(fs *pflag.FlagSet) *agentFlags {
+	f := &agentFlags{}
 	fs.IntVar(&f.Agents, "agents", 0, "run on this many agents (started with: loadgen agent --nats URL, on any machines) and merge their reports; needs --nats")
 	fs.StringVar(&f.NATS, "nats", "", "NATS server where the agents wait (with --agents), e.g. nats://127.0.0.1:4222")
 	fs.StringSliceVar(&f.URLs, "agent-urls", nil, "with --agents: agent i loads the i-th of these URLs (round robin) instead of --url, e.g. one server node each")
@@ -34,10 +35,10 @@ func AddFlags(fs *pflag.FlagSet) *Flags {
 }
 
 // Enabled reports whether the run goes to agents.
-func (f *Flags) Enabled() bool { return f.Agents > 0 }
+func (f *agentFlags) Enabled() bool { return f.Agents > 0 }
 
 // Validate checks the flags against the run's configuration.
-func (f *Flags) Validate(cfg run.Config) error {
+func (f *agentFlags) Validate(cfg run.Config) error {
 	bad := func(format string, a ...any) error {
 		return fmt.Errorf("%w: %s", run.ErrUsage, fmt.Sprintf(format, a...))
 	}
@@ -67,11 +68,11 @@ func (f *Flags) Validate(cfg run.Config) error {
 // Run runs cfg on the agents and returns the merged report (also with
 // run.ErrNoConnection); the clocks and per-agent reports are left in
 // f.Outcome. progress receives the controller's and first agent's lines.
-func (f *Flags) Run(ctx context.Context, cfg run.Config, progress io.Writer) (*report.Report, error) {
+func (f *agentFlags) Run(ctx context.Context, cfg run.Config, progress io.Writer) (*report.Report, error) {
 	if err := f.Validate(cfg); err != nil {
 		return nil, err
 	}
-	c := &Controller{NATS: f.NATS, Agents: f.Agents, URLs: f.URLs, SenderAgents: f.SenderAgents, Log: progress}
+	c := &nats.Controller{NATS: f.NATS, Agents: f.Agents, URLs: f.URLs, SenderAgents: f.SenderAgents, Log: progress}
 	out, err := c.Run(ctx, cfg)
 	f.Outcome = out
 	if out == nil {
