@@ -61,16 +61,7 @@ func soakMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 2
 	}
 	if serverBin != "" {
-		if serverLog == "" {
-			serverLog = os.DevNull
-		}
-		srv, err := target.Start(ctx, target.Spec{
-			Name:    "server",
-			Argv:    func(addr string) []string { return []string{serverBin, "--addr", addr} },
-			CPU:     -1,
-			Log:     serverLog,
-			Metrics: true,
-		})
+		srv, err := target.Start(ctx, target.Ours("server", serverBin, serverLog))
 		if err != nil {
 			fmt.Fprintf(stderr, "soak: %v\n", err)
 			return 3
@@ -84,26 +75,34 @@ func soakMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "soak: %v\n", err)
 		return 3
 	}
-	if err := os.MkdirAll(outDir, 0o755); err != nil {
+	if err := writeSoak(outDir, res, stderr); err != nil {
 		fmt.Fprintf(stderr, "soak: %v\n", err)
 		return 1
 	}
-	path := filepath.Join(outDir, "soak-"+res.Started.Format("2006-01-02T150405Z")+".md")
-	f, err := os.Create(path)
-	if err == nil {
-		err = res.WriteMarkdown(f)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "soak: write %s: %v\n", path, err)
-		return 1
-	}
 	res.WriteMarkdown(stdout)
-	fmt.Fprintf(stderr, "wrote %s\n", path)
 	if !res.Pass {
 		return 1
 	}
 	return 0
+}
+
+// writeSoak writes the report into outDir/soak-<date>.md.
+func writeSoak(outDir string, res *soak.Result, stderr io.Writer) error {
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return err
+	}
+	path := filepath.Join(outDir, "soak-"+res.Started.Format("2006-01-02T150405Z")+".md")
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	err = res.WriteMarkdown(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	fmt.Fprintf(stderr, "wrote %s\n", path)
+	return nil
 }

@@ -79,23 +79,10 @@ func (p Placement) PinSelf() error {
 // p.ServerCPU through target.Start, with --write-timeout so that the
 // slow-readers window and the server agree, and waits for /healthz.
 func (p Placement) StartServer(ctx context.Context, writeTimeout time.Duration) (*target.Server, error) {
-	cpu := p.ServerCPU
-	if p.NoPin {
-		cpu = -1
+	spec := target.Ours("server", p.ServerBin, p.ServerLog, append([]string{"--write-timeout", writeTimeout.String()}, p.ServerArgs...)...)
+	spec.Env, spec.Nice = []string{"GOMAXPROCS=1"}, p.Nice
+	if !p.NoPin {
+		spec.CPU = p.ServerCPU
 	}
-	log := p.ServerLog
-	if log == "" {
-		log = os.DevNull
-	}
-	return target.Start(ctx, target.Spec{
-		Name: "server",
-		Argv: func(addr string) []string {
-			return append([]string{p.ServerBin, "--addr", addr, "--write-timeout", writeTimeout.String()}, p.ServerArgs...)
-		},
-		Env:     []string{"GOMAXPROCS=1"},
-		CPU:     cpu,
-		Nice:    p.Nice,
-		Log:     log,
-		Metrics: true,
-	})
+	return target.Start(ctx, spec)
 }

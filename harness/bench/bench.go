@@ -183,17 +183,9 @@ func (b *bench) spec(name string, log string) target.Spec {
 			Log:  log,
 		}
 	}
-	return target.Spec{
-		Name: Ours,
-		Argv: func(addr string) []string {
-			return append([]string{b.cfg.ServerBin, "--addr", addr}, b.cfg.ServerArgs...)
-		},
-		Env:     []string{"GOMAXPROCS=1"},
-		CPU:     b.cfg.pin(b.cfg.ServerCPU),
-		Nice:    b.cfg.Nice,
-		Log:     log,
-		Metrics: true,
-	}
+	spec := target.Ours(Ours, b.cfg.ServerBin, log, b.cfg.ServerArgs...)
+	spec.Env, spec.CPU, spec.Nice = []string{"GOMAXPROCS=1"}, b.cfg.pin(b.cfg.ServerCPU), b.cfg.Nice
+	return spec
 }
 
 func (b *bench) run(ctx context.Context) error {

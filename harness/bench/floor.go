@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -255,38 +254,23 @@ func selfCPU() float64 {
 func MeasureFloor(ctx context.Context, self []string, sockets int, rates []float64, frame int, warm, d time.Duration, writeCPU, drainCPU, nice int) ([]FloorResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(len(rates))*(warm+d)+time.Minute)
 	defer cancel()
-	env := append(os.Environ(), "GOMAXPROCS=1")
-	argv := target.Pinned(append(slices.Clone(self), FloorDrainCommand, "--conns", strconv.Itoa(sockets)), drainCPU, nice)
-	drain := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	drain.Env, drain.Stderr = env, os.Stderr
-	stdin, err := drain.StdinPipe()
+	drain, line, err := startHelper(ctx, self, drainCPU, nice, FloorDrainCommand, "--conns", strconv.Itoa(sockets))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("floor: the drain: %w", err)
 	}
-	stdout, err := drain.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := drain.Start(); err != nil {
-		return nil, fmt.Errorf("floor: start the drain: %w", err)
-	}
-	defer func() {
-		stdin.Close()
-		_ = drain.Wait()
-	}()
-	line, err := bufio.NewReader(stdout).ReadString('\n')
+	defer drain.stop()
 	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "listening ")
-	if err != nil || !ok {
-		return nil, fmt.Errorf("floor: the drain said %q: %v", line, err)
+	if !ok {
+		return nil, fmt.Errorf("floor: the drain said %q", line)
 	}
 	rs := make([]string, len(rates))
 	for i, r := range rates {
 		rs[i] = strconv.FormatFloat(r, 'f', -1, 64)
 	}
-	argv = target.Pinned(append(slices.Clone(self), FloorWriteCommand, "--addr", addr, "--conns", strconv.Itoa(sockets), "--rates", strings.Join(rs, ","),
+	argv := target.Pinned(append(slices.Clone(self), FloorWriteCommand, "--addr", addr, "--conns", strconv.Itoa(sockets), "--rates", strings.Join(rs, ","),
 		"--frame", strconv.Itoa(frame), "--warmup", warm.String(), "--duration", d.String()), writeCPU, nice)
 	w := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	w.Env, w.Stderr = env, os.Stderr
+	w.Env, w.Stderr = append(os.Environ(), "GOMAXPROCS=1"), os.Stderr
 	out, err := w.Output()
 	if err != nil {
 		return nil, fmt.Errorf("floor: the writer: %w", err)

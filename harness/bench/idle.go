@@ -1,15 +1,11 @@
 package bench
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"os/exec"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -131,32 +127,13 @@ func MeasureIdle(ctx context.Context, self []string, srv *target.Server, n, cpu,
 	if metrics {
 		res.GoroutinesBefore, _ = srv.Goroutines()
 	}
-	argv := append(slices.Clone(self), IdleCommand, "--url", srv.URL, "--conns", strconv.Itoa(n))
-	argv = target.Pinned(argv, cpu, nice)
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
+	idle, line, err := startHelper(ctx, self, cpu, nice, IdleCommand, "--url", srv.URL, "--conns", strconv.Itoa(n))
 	if err != nil {
-		return res, err
+		return res, fmt.Errorf("idle connections: %w", err)
 	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return res, err
-	}
-	if err := cmd.Start(); err != nil {
-		return res, fmt.Errorf("start idle connections: %w", err)
-	}
-	defer func() {
-		stdin.Close()
-		_ = cmd.Wait()
-	}()
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		return res, fmt.Errorf("idle connections: no ready line: %w", err)
-	}
+	defer idle.stop()
 	var failed int
 	if _, err := fmt.Sscanf(line, "ready %d failed %d", &res.Conns, &failed); err != nil {
 		return res, fmt.Errorf("idle connections: %q: %w", line, err)

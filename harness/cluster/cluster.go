@@ -102,16 +102,9 @@ type runner struct {
 
 // node starts a server node listening on addr and waits for /healthz.
 func (r *runner) node(ctx context.Context, logName, addr string, args ...string) error {
-	srv, err := target.Start(ctx, target.Spec{
-		Name: logName,
-		Argv: func(addr string) []string {
-			return append([]string{r.cfg.ServerBin, "--addr", addr, "--shutdown-grace", "2s"}, args...)
-		},
-		CPU:     -1,
-		Log:     filepath.Join(r.cfg.Out, logName+".log"),
-		Metrics: true,
-		Addr:    addr,
-	})
+	spec := target.Ours(logName, r.cfg.ServerBin, filepath.Join(r.cfg.Out, logName+".log"), append([]string{"--shutdown-grace", "2s"}, args...)...)
+	spec.Addr = addr
+	srv, err := target.Start(ctx, spec)
 	if err != nil {
 		return err
 	}

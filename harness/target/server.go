@@ -50,6 +50,24 @@ type Spec struct {
 	Addr string
 }
 
+// Ours is the Spec of our server binary bin with flags args after its
+// --addr, logging to log (empty: discarded), unpinned; callers set CPU,
+// Nice, Env or Addr where they place it.
+func Ours(name, bin, log string, args ...string) Spec {
+	if log == "" {
+		log = os.DevNull
+	}
+	return Spec{
+		Name: name,
+		Argv: func(addr string) []string {
+			return append([]string{bin, "--addr", addr}, args...)
+		},
+		CPU:     -1,
+		Log:     log,
+		Metrics: true,
+	}
+}
+
 // FreeAddr returns a loopback address with a free port (closed again:
 // another process may take it, so bind soon).
 func FreeAddr() (string, error) {
