@@ -38,19 +38,19 @@ fuzz-quick: ## every fuzz target for $(FUZZTIME)
 fuzz: ## every fuzz target for 5 minutes
 	scripts/fuzz.sh 5m
 
-bench: node-peer ## ours vs Node and the peers (scripts/peers/), CPU per delivery, into results/<date>-<host>/ (~40 min); ARGS="--server NAME='CMD {port}'" adds yours
+bench: node-peer ## harness bench: ours vs Node and the peers (scripts/peers/), CPU per delivery, into results/<date>-<host>/ (~40 min); ARGS="--server NAME='CMD {port}'" adds yours
 	$(GO) run ./harness bench $(ARGS)
 
-bench-quick: node-peer ## ours, Node and the Go peers at light and heavy load (~3 min)
+bench-quick: node-peer ## harness bench --quick: ours, Node and the Go peers at light and heavy load (~3 min)
 	$(GO) run ./harness bench --quick $(ARGS)
 
-bench-cluster: ## 1 vs 2 vs 3 server nodes over NATS, cross-node latency, a 51k-client run (~2 min); ARGS="--skip big" …
+bench-cluster: ## harness cluster: 1 vs 2 vs 3 server nodes over NATS, cross-node latency, a 51k-client run (~2 min); ARGS="--skip big" …
 	$(GO) run ./harness cluster $(ARGS)
 
-abuse: ## hostile-input and fault program against a server (starts one if URL is unset)
-	scripts/abuse.sh
+abuse: ## harness abuse: hostile-input and fault program against a server (starts one if URL is unset); ARGS="--scenarios slowloris" …
+	scripts/abuse.sh $(ARGS)
 
-soak: ## steady broadcast for SOAK (default 10m), reports RSS/goroutine drift; ARGS="--clients 500 --rate 500" …
+soak: ## harness soak: steady broadcast for SOAK (default 10m), reports RSS/goroutine drift; ARGS="--clients 500 --rate 500" …
 	$(GO) build -o bin/ ./server ./loadgen
 	$(GO) run ./harness soak --server-bin bin/server --loadgen bin/loadgen --duration $(SOAK) $(ARGS)
 
