@@ -64,9 +64,14 @@ func TestHoldIdle(t *testing.T) {
 	if !strings.HasPrefix(line, "ready 50 failed 0") {
 		t.Errorf("HoldIdle ready line = %q; want \"ready 50 failed 0\"", line)
 	}
-	if got := u.open.Load(); got != 50 {
-		t.Errorf("server sees %d open connections while held; want 50", got)
-	}
+	// The client's handshake ends when it reads the 101; the server counts
+	// the connection just after writing it, so poll.
+	eventually.True(t, 5*time.Second, 10*time.Millisecond, func() error {
+		if got := u.open.Load(); got != 50 {
+			return fmt.Errorf("server sees %d open connections while held; want 50", got)
+		}
+		return nil
+	})
 	close(stop)
 	if err := <-done; err != nil {
 		t.Fatal(err)
