@@ -35,6 +35,17 @@ func Scripts() string {
 	return filepath.Join(filepath.Dir(file), "..", "..", "scripts")
 }
 
+// NodeChat starts scripts/peers/node-chat/server.js, a chat server written
+// the way tutorials write it, with --style style (except-sender, json,
+// join, keepalive) and args on a free port, and returns its HOST:PORT.
+func NodeChat(t testing.TB, style string, args ...string) string {
+	t.Helper()
+	node, dir := NodeWS(t)
+	cmd := exec.Command(node, append([]string{filepath.Join(Scripts(), "peers", "node-chat", "server.js"), "--style", style, "--port", "0"}, args...)...)
+	cmd.Env = append(os.Environ(), "NODE_PATH="+filepath.Join(dir, "node_modules"))
+	return StartPeer(t, cmd)
+}
+
 // listening is what every peer under scripts/ prints once it serves.
 var listening = regexp.MustCompile(`listening on (\S+:\d+)`)
 

@@ -68,10 +68,10 @@ func TestAgentFlagsValidate(t *testing.T) {
 	}
 }
 
-// TestRunOnAgents: `loadgen --agents 2` through the command line, against
-// two agents on an embedded NATS server: one merged report, nothing lost,
-// and the report file carries the agents' clocks (generator.agents) as
-// loadgen/shard/nats documents.
+// TestRunOnAgents: `loadgen --agents 2 --payload text` through the command
+// line, against two agents on an embedded NATS server: one merged report
+// of text messages, nothing lost, and the report file carries the agents'
+// clocks (generator.agents) as loadgen/shard/nats documents.
 func TestRunOnAgents(t *testing.T) {
 	bus, err := cluster.StartNATS("127.0.0.1:0", nil)
 	if err != nil {
@@ -100,7 +100,7 @@ func TestRunOnAgents(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "run.json")
 	var stdout, stderr bytes.Buffer
 	code := loadgen("run", []string{"--url", relay.URL(), "--clients", "6", "--senders", "2", "--rate", "20", "--duration", "1s",
-		"--warmup", "0s", "--agents", "2", "--nats", bus.ClientURL(), "--out", out, "-q"}, &stdout, &stderr)
+		"--warmup", "0s", "--payload", "text", "--agents", "2", "--nats", bus.ClientURL(), "--out", out, "-q"}, &stdout, &stderr)
 	if code != ExitOK {
 		t.Fatalf("loadgen --agents 2 = %d; want %d\nstderr:\n%s", code, ExitOK, stderr.String())
 	}
@@ -108,8 +108,11 @@ func TestRunOnAgents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m := rep.Messages; m.Sent != 20 || m.Receivers != 6 || m.Delivered != 120 || m.Lost != 0 || !rep.Valid {
+	if m := rep.Messages; m.Sent != 20 || m.Receivers != 6 || m.Delivered != 120 || m.Lost != 0 || m.Foreign != 0 || !rep.Valid {
 		t.Errorf("merged report: messages %+v, valid %v; want 20 sent to 6 receivers, 120 delivered, none lost", m, rep.Valid)
+	}
+	if rep.Config.Payload != run.PayloadText {
+		t.Errorf("payload %q; want the agents to have sent text (--payload text travels in the job)", rep.Config.Payload)
 	}
 	b, err := os.ReadFile(out)
 	if err != nil {

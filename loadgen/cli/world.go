@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/pflag"
 	"github.com/wsbench/wsbench/loadgen/run"
+	"github.com/wsbench/wsbench/loadgen/shard"
 )
 
 // addWorldFlags binds the flags for servers other than a binary relay of
@@ -45,8 +46,8 @@ func worldFromFlags(fs *pflag.FlagSet, cfg *run.Config, urlCount int, procs int,
 	if !fs.Changed("scan-bytes") {
 		cfg.ScanBytes = 0
 	}
-	if cfg.UsesWorld() && (procs > 1 || agents) {
-		return fmt.Errorf("--procs and --agents do not carry the real-world-server options (--payload text, --template, --rooms, --on-open, --header, TLS, --deflate, …) yet; run one process (up to ~19,000 clients)")
+	if procs > 1 || agents {
+		return shard.Carries(*cfg)
 	}
 	return nil
 }

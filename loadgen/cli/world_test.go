@@ -32,7 +32,8 @@ func TestWorldFlagsRefused(t *testing.T) {
 		{"scan-bytes below a token", []string{"--payload", "text", "--scan-bytes", "10"}, "--scan-bytes 10"},
 		{"template in host", []string{"--url", "ws://chat-{{room}}.test/"}, "is not a WebSocket URL"},
 		{"token past scan-bytes", []string{"--template", `{{pad}} {{token}}`, "--size", "5000"}, "beyond what receivers scan"},
-		{"world with procs", []string{"--payload", "text", "--procs", "2"}, "run one process"},
+		{"rooms with procs", []string{"--url", "ws://127.0.0.1:1/{{room}}", "--rooms", "2", "--procs", "2"}, "do not carry --rooms yet"},
+		{"rooms with agents", []string{"--url", "ws://127.0.0.1:1/{{room}}", "--rooms", "2", "--agents", "2", "--nats", "nats://127.0.0.1:1"}, "do not carry --rooms yet"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

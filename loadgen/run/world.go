@@ -73,7 +73,7 @@ func (w World) text() bool { return w.Payload == PayloadText || w.Template != ""
 func (w World) rooms() int { return max(w.Rooms, 1) }
 
 // UsesWorld reports whether the run uses any World option or a templated
-// --url; multi-process and multi-agent runs do not carry these yet.
+// --url (loadgen/shard carries them to the parts of a run).
 func (c Config) UsesWorld() bool { return c.World.active() || strings.Contains(c.URL, "{{") }
 
 func (w World) active() bool {
@@ -154,7 +154,7 @@ func (w World) validate(c Config, bad func(string, ...any) error) error {
 	default:
 		return bad("--expect %q: want all (the server echoes to the sender too) or others (it does not)", w.Expect)
 	}
-	if w.Expect == ExpectOthers && c.Clients < 2 {
+	if w.Expect == ExpectOthers && c.Clients < 2 && c.TotalSenders == 0 { // a part of a larger run may have one client
 		return bad("--expect others with --clients %d: nobody would be owed a message; use at least 2 clients", c.Clients)
 	}
 	if w.Rooms < 0 || w.Rooms > MaxRooms {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/wsbench/wsbench/internal/testenv"
 )
 
 // BenchmarkWorldServers loads the tutorial-style Node `ws` chat servers of
@@ -36,7 +38,7 @@ func BenchmarkWorldServers(b *testing.B) {
 		{"join-20-rooms", "join", join(20)},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			addr := nodeChat(b, tc.style)
+			addr := testenv.NodeChat(b, tc.style)
 			for b.Loop() {
 				cfg := Config{
 					URL: "ws://" + addr + "/", Clients: 1000, Rate: 50, Size: 64,

@@ -42,15 +42,6 @@ func worldConfig(url string) Config {
 	}
 }
 
-// nodeChat starts scripts/peers/node-chat/server.js with the given style.
-func nodeChat(t testing.TB, style string, args ...string) string {
-	t.Helper()
-	node, dir := testenv.NodeWS(t)
-	cmd := exec.Command(node, append([]string{filepath.Join(testenv.Scripts(), "peers", "node-chat", "server.js"), "--style", style, "--port", "0"}, args...)...)
-	cmd.Env = append(os.Environ(), "NODE_PATH="+filepath.Join(dir, "node_modules"))
-	return testenv.StartPeer(t, cmd)
-}
-
 // wrong shortens the drain of a run that is meant to lose messages (it
 // would otherwise wait the whole drain for them).
 func wrong(cfg Config) Config {
@@ -94,7 +85,7 @@ func hasWarning(rep *report.Report, s string) bool {
 
 func TestWorldExceptSender(t *testing.T) {
 	t.Parallel()
-	addr := nodeChat(t, "except-sender")
+	addr := testenv.NodeChat(t, "except-sender")
 	cfg := worldConfig("ws://" + addr + "/")
 	cfg.Expect = ExpectOthers
 	rep := mustRun(t, cfg)
@@ -110,7 +101,7 @@ func TestWorldExceptSender(t *testing.T) {
 		}
 	})
 	t.Run("--expect others against a server that echoes", func(t *testing.T) {
-		cfg := worldConfig("ws://" + nodeChat(t, "keepalive", "--keepalive-ms", "60000") + "/")
+		cfg := worldConfig("ws://" + testenv.NodeChat(t, "keepalive", "--keepalive-ms", "60000") + "/")
 		cfg.Expect = ExpectOthers
 		rep := mustRun(t, cfg)
 		if m := rep.Messages; m.Lost != 0 || m.Unexpected != m.Sent || !hasWarning(rep, "use --expect all") {
@@ -121,7 +112,7 @@ func TestWorldExceptSender(t *testing.T) {
 
 func TestWorldJSONEnvelope(t *testing.T) {
 	t.Parallel()
-	addr := nodeChat(t, "json")
+	addr := testenv.NodeChat(t, "json")
 	cfg := worldConfig("ws://" + addr + "/")
 	cfg.Payload = PayloadText
 	cfg.Size = 200
@@ -141,7 +132,7 @@ func TestWorldJSONEnvelope(t *testing.T) {
 
 func TestWorldJoinRooms(t *testing.T) {
 	t.Parallel()
-	addr := nodeChat(t, "join")
+	addr := testenv.NodeChat(t, "join")
 	cfg := worldConfig("ws://" + addr + "/")
 	cfg.Rooms = 2
 	cfg.OnOpen = []string{`{"type":"join","room":"r{{room}}"}`}
@@ -188,7 +179,7 @@ func TestWorldJoinRooms(t *testing.T) {
 
 func TestWorldKeepalive(t *testing.T) {
 	t.Parallel()
-	addr := nodeChat(t, "keepalive", "--keepalive-ms", "1000")
+	addr := testenv.NodeChat(t, "keepalive", "--keepalive-ms", "1000")
 	cfg := worldConfig("ws://" + addr + "/")
 	cfg.Duration = 2 * time.Second // well past the server's 1 s limit
 	cfg.Keepalive, cfg.KeepaliveEvery = "ping", 100*time.Millisecond
@@ -228,7 +219,7 @@ func TestWorldPythonJSON(t *testing.T) {
 
 func TestWorldDeflate(t *testing.T) {
 	t.Parallel()
-	addr := nodeChat(t, "json", "--deflate")
+	addr := testenv.NodeChat(t, "json", "--deflate")
 	cfg := worldConfig("ws://" + addr + "/")
 	cfg.Payload = PayloadText
 	cfg.Size = 2048 // ws compresses messages of 1 KiB and more
@@ -242,7 +233,7 @@ func TestWorldDeflate(t *testing.T) {
 
 	t.Run("server without deflate", func(t *testing.T) {
 		cfg := cfg
-		cfg.URL = "ws://" + nodeChat(t, "json") + "/"
+		cfg.URL = "ws://" + testenv.NodeChat(t, "json") + "/"
 		rep := mustRun(t, cfg)
 		if z := rep.Compression; z == nil || z.Negotiated != 0 || !hasWarning(rep, "declined permessage-deflate") {
 			t.Errorf("compression %+v, warnings %q; want 0 negotiated and a warning", z, rep.Generator.Warnings)

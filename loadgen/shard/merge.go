@@ -89,10 +89,20 @@ func mergeParts(results []*Result, offsets []time.Duration, name func(int) strin
 		return nil, err
 	}
 	out.Generator.Warnings = append(out.Generator.Warnings, warnings...)
+	// Every receiver is owed every part's broadcasts, less its own copies
+	// under --expect others. A part owes each receiver its own sends less
+	// that receiver's own (run's owed), so what it left out is
+	// sent × receivers − expected, zero with --expect all.
+	var own, ownAll int64
+	for _, r := range reps {
+		pm := r.Messages
+		own += pm.Sent*pm.Receivers - pm.Expected
+		ownAll += pm.Sent*(pm.Receivers+r.Connections.Dropped) - pm.ExpectedAll
+	}
 	m := &out.Messages
-	m.Expected = m.Sent * m.Receivers
+	m.Expected = max(0, m.Sent*m.Receivers-own)
 	m.Lost = max(0, m.Expected-(m.Delivered-m.Duplicated))
-	m.ExpectedAll = m.Sent * (m.Receivers + out.Connections.Dropped)
+	m.ExpectedAll = max(0, m.Sent*(m.Receivers+out.Connections.Dropped)-ownAll)
 	m.LostAll = max(0, m.ExpectedAll-(m.Delivered-m.Duplicated)-m.DeliveredDropped)
 	fan := report.NewLatencyHistogram()
 	if win != nil {

@@ -10,9 +10,11 @@ import (
 	"github.com/wsbench/wsbench/loadgen/run"
 )
 
+// part is a part's report under --expect all: each of its receivers is
+// owed each of its own sends.
 func part(sent, receivers, delivered int64) *report.Report {
 	return &report.Report{Tool: report.Tool, URL: "ws://x/", Config: report.Config{Size: 64, Clients: int(receivers)},
-		Messages: report.Messages{Sent: sent, Receivers: receivers, Delivered: delivered}}
+		Messages: report.Messages{Sent: sent, Receivers: receivers, Delivered: delivered, Expected: sent * receivers, ExpectedAll: sent * receivers}}
 }
 
 // merge merges parts of a run of one sender at rate 10/s.
@@ -48,6 +50,30 @@ func TestMerge(t *testing.T) {
 	}
 	if _, err := merge(); !errors.Is(err, ErrNoResults) {
 		t.Errorf("Merge of no part = %v; want ErrNoResults", err)
+	}
+}
+
+// TestMergeExpectOthers: under --expect others a sender is not owed its own
+// copies; the merge owes every receiver every part's broadcasts less what
+// it sent itself.
+func TestMergeExpectOthers(t *testing.T) {
+	t.Parallel()
+	// Part a: 3 receivers, two of them sending 4 and 2 of its 6
+	// broadcasts; part b: 2 receivers, one sending all 3 of its own.
+	a := part(6, 3, 0)
+	a.Messages.Expected = 6*3 - (4 + 2)
+	a.Messages.ExpectedAll = a.Messages.Expected
+	b := part(3, 2, 0)
+	b.Messages.Expected = 3*2 - 3
+	b.Messages.ExpectedAll = b.Messages.Expected
+	// Every receiver got every broadcast but its own: 9×5 − 9.
+	a.Messages.Delivered, b.Messages.Delivered = 21, 15
+	rep, err := merge(&Result{Report: a}, &Result{Report: b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := rep.Messages; m.Sent != 9 || m.Expected != 36 || m.ExpectedAll != 36 || m.Lost != 0 || m.LostAll != 0 {
+		t.Errorf("messages = %+v; want 9 sent, 36 expected (9 × 5 receivers less 9 own copies), none lost", m)
 	}
 }
 

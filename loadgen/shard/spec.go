@@ -1,6 +1,7 @@
 package shard
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"time"
@@ -28,8 +29,12 @@ type Spec struct {
 	SenderBase     int           `json:"sender_base"`
 	ClientBase     int           `json:"client_base"`
 	TotalSenders   int           `json:"total_senders"`
-	Progress       bool          `json:"progress"` // the part prints its own progress lines
-	Ticks          bool          `json:"ticks"`    // the part sends per-second ticks for a merged progress line (pipe)
+	// World carries the real-world-server options (text payloads,
+	// templates, join scripts, --expect, handshake, keepalive, TLS,
+	// deflate); nil = none. A --ca file is read on the part's machine.
+	World    *run.World `json:"world,omitempty"`
+	Progress bool       `json:"progress"` // the part prints its own progress lines
+	Ticks    bool       `json:"ticks"`    // the part sends per-second ticks for a merged progress line (pipe)
 }
 
 // Config turns a part's share back into the run configuration of the
@@ -45,6 +50,9 @@ func (s Spec) Config() run.Config {
 		if p := net.ParseIP(ip); p != nil {
 			cfg.SourceIPs = append(cfg.SourceIPs, p)
 		}
+	}
+	if s.World != nil {
+		cfg.World = *s.World
 	}
 	if s.Senders < 0 {
 		cfg.SenderBase = s.TotalSenders // owns no sender ids
@@ -84,6 +92,14 @@ func (p Plan) Specs(cfg run.Config) ([]Spec, int, error) {
 			}
 		}
 	}
+	if err := Carries(cfg); err != nil {
+		return nil, 0, fmt.Errorf("%w: %w", run.ErrUsage, err)
+	}
+	var world *run.World
+	if cfg.UsesWorld() {
+		w := cfg.World
+		world = &w
+	}
 	runID := run.NewRunID()
 	specs := make([]Spec, p.Parts)
 	cb, sb := 0, 0
@@ -92,7 +108,7 @@ func (p Plan) Specs(cfg run.Config) ([]Spec, int, error) {
 			URL: cfg.URL, Clients: clients[i], Senders: sends[i], Rate: cfg.Rate, Size: cfg.Size,
 			Duration: cfg.Duration, Warmup: cfg.Warmup, Drain: cfg.Drain, Ramp: cfg.Ramp / float64(p.Parts),
 			ConnectTimeout: cfg.ConnectTimeout, MaxSendLag: cfg.MaxSendLag, UserClock: cfg.UserClock,
-			RunID: runID, SenderBase: sb, ClientBase: cb, TotalSenders: senders,
+			RunID: runID, SenderBase: sb, ClientBase: cb, TotalSenders: senders, World: world,
 		}
 		if sends[i] == 0 {
 			// A part without senders must not default to "all clients".
@@ -109,6 +125,19 @@ func (p Plan) Specs(cfg run.Config) ([]Spec, int, error) {
 		specs[i] = s
 	}
 	return specs, senders, nil
+}
+
+// ErrRooms is why a run with --rooms cannot be split yet.
+var ErrRooms = errors.New("--procs and --agents do not carry --rooms yet: slot n goes to room n mod N from sender n mod senders, and a part's senders are not the clients of those rooms; run one process (up to ~19,000 clients)")
+
+// Carries reports whether cfg can be split into parts: every World
+// option travels in the Spec and merges exactly, except --rooms
+// (ErrRooms).
+func Carries(cfg run.Config) error {
+	if cfg.Rooms > 1 {
+		return ErrRooms
+	}
+	return nil
 }
 
 // Split divides n into parts shares differing by at most one, larger first.

@@ -2,13 +2,16 @@ package pipe
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"testing"
 	"time"
 
+	"github.com/wsbench/wsbench/internal/testenv"
 	"github.com/wsbench/wsbench/loadgen/relaytest"
 	"github.com/wsbench/wsbench/loadgen/run"
+	"github.com/wsbench/wsbench/loadgen/shard"
 )
 
 const workerEnv = "WSBENCH_PROCS_TEST_WORKER"
@@ -65,4 +68,61 @@ func TestProcsNoServer(t *testing.T) {
 	if err == nil {
 		t.Fatal("Run against no server succeeded")
 	}
+}
+
+// TestProcsWorld: the real-world-server options travel to the workers and
+// merge exactly, against chat servers written as tutorials write them
+// (scripts/peers/node-chat): lost 0 with the flags that fit each, and the
+// counts that only hold when every part applied them.
+func TestProcsWorld(t *testing.T) {
+	small := func(url string) run.Config {
+		return run.Config{
+			URL: url, Clients: 20, Senders: 10, Rate: 100, Size: 64,
+			Duration: 1500 * time.Millisecond, Warmup: 300 * time.Millisecond, Drain: 5 * time.Second,
+			ConnectTimeout: 5 * time.Second, MaxSendLag: time.Second,
+		}
+	}
+	for _, tc := range []struct {
+		name, style string
+		args        []string
+		world       run.World
+		unexpected  bool // every own copy arrives, unexpected under --expect others
+	}{
+		{"except-sender, --expect others, text", "except-sender", nil,
+			run.World{Expect: run.ExpectOthers, Payload: run.PayloadText, Header: []string{"X-User: u{{client}}"}}, false},
+		{"JSON envelope, --template", "json", nil,
+			run.World{Template: `{"type":"msg","text":"{{token}}"}`}, false},
+		{"echoing server, --expect others", "keepalive", []string{"--keepalive-ms", "60000"},
+			run.World{Expect: run.ExpectOthers}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := small("ws://" + testenv.NodeChat(t, tc.style, tc.args...) + "/")
+			cfg.World = tc.world
+			rep, err := Run(context.Background(), cfg, 3, selfWorker)
+			if err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			m := rep.Messages
+			owed := m.Sent * int64(cfg.Clients)
+			if tc.world.Expect == run.ExpectOthers {
+				owed -= m.Sent // no sender is owed its own copy
+			}
+			if m.Sent != 150 || m.Expected != owed || m.Delivered != owed || m.Lost != 0 || m.Duplicated != 0 || m.Foreign != 0 || rep.LatencyMs.Count != owed {
+				t.Errorf("messages = %+v, latency count %d; want 150 sent, %d expected and delivered once, none lost or foreign", m, rep.LatencyMs.Count, owed)
+			}
+			if want := map[bool]int64{true: m.Sent, false: 0}[tc.unexpected]; m.Unexpected != want {
+				t.Errorf("unexpected = %d; want %d", m.Unexpected, want)
+			}
+			if rep.Config.Procs != 3 || rep.Config.Expect != tc.world.Expect || (tc.world.Template != "") != (rep.Config.Template != "") || !rep.Valid {
+				t.Errorf("config %+v, valid %v; want 3 procs and the world options recorded", rep.Config, rep.Valid)
+			}
+		})
+	}
+	t.Run("rooms are refused", func(t *testing.T) {
+		cfg := small("ws://127.0.0.1:1/{{room}}")
+		cfg.Rooms = 2
+		if _, err := Run(context.Background(), cfg, 2, selfWorker); !errors.Is(err, run.ErrUsage) || !errors.Is(err, shard.ErrRooms) {
+			t.Errorf("Run with --rooms 2 = %v; want a usage error saying rooms are not carried", err)
+		}
+	})
 }
