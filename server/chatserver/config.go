@@ -21,6 +21,13 @@ const (
 	DefaultCloseTimeout     = 3 * time.Second
 	DefaultMaxPending       = 1024
 	DefaultSocketBuffer     = 64 << 10
+	// DefaultWriteDelay: measured at 1,000 clients in one room (server on
+	// one core): at 100 messages/s per connection a 20 ms window took CPU
+	// per delivery from 8.7–10.0 µs to 6.0–6.6 µs and p99 from 86–750 ms to
+	// 43–65 ms; at 25/s (40 ms apart) it never waits and costs nothing;
+	// 5 and 10 ms saved little. Latency cost: at most 20 ms, only for frames
+	// that come within 20 ms of the previous one to the same connection.
+	DefaultWriteDelay = 20 * time.Millisecond
 )
 
 // Config holds every setting of a Server; each field is one command-line
@@ -69,6 +76,7 @@ func DefaultConfig() Config {
 		SocketBuffer:     DefaultSocketBuffer,
 		ParkIdle:         true,
 		InlineWrite:      true,
+		WriteDelay:       DefaultWriteDelay,
 	}
 }
 
