@@ -2,18 +2,17 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 
 	"github.com/wsbench/wsbench/loadgen/relaytest"
 	"github.com/wsbench/wsbench/loadgen/report"
 	"github.com/wsbench/wsbench/loadgen/run"
 	"github.com/wsbench/wsbench/loadgen/shard/nats"
+	"github.com/wsbench/wsbench/loadgen/shard/nats/natstest"
 	"github.com/wsbench/wsbench/server/cluster"
 )
 
@@ -83,19 +82,7 @@ func TestRunOnAgents(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(relay.Close)
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	for range 2 {
-		a := &nats.Agent{NATS: bus.ClientURL()}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := a.Serve(ctx); err != nil {
-				t.Errorf("agent: %v", err)
-			}
-		}()
-	}
-	t.Cleanup(func() { cancel(); wg.Wait() })
+	natstest.StartAgents(t, bus.ClientURL(), 2)
 
 	out := filepath.Join(t.TempDir(), "run.json")
 	var stdout, stderr bytes.Buffer

@@ -115,6 +115,13 @@ func (a *Agent) Serve(ctx context.Context) error {
 	return nil
 }
 
+// unsubscribe ends every subscription in subs.
+func unsubscribe(subs []*nats.Subscription) {
+	for _, s := range subs {
+		_ = s.Unsubscribe()
+	}
+}
+
 func (a *Agent) logf(format string, v ...any) {
 	if a.Log != nil {
 		fmt.Fprintf(a.Log, format+"\n", v...)
@@ -189,9 +196,7 @@ func (a *Agent) prepare(ctx context.Context, nc *nats.Conn, j Job) (*job, error)
 }
 
 func (r *job) close() {
-	for _, s := range r.subs {
-		_ = s.Unsubscribe()
-	}
+	unsubscribe(r.subs)
 	r.cancel()
 }
 

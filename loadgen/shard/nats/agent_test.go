@@ -1,4 +1,4 @@
-package nats
+package nats_test
 
 import (
 	"bytes"
@@ -6,24 +6,33 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/wsbench/wsbench/loadgen/report"
 	"github.com/wsbench/wsbench/loadgen/run"
+	"github.com/wsbench/wsbench/loadgen/shard/nats"
+	"github.com/wsbench/wsbench/loadgen/shard/nats/natstest"
 	"github.com/wsbench/wsbench/server/chatserver"
 	"github.com/wsbench/wsbench/server/cluster"
 )
 
-// startServer starts a chat server on loopback and returns its ws URL.
-func startServer(t *testing.T) string {
+// startServer starts a chat server on loopback and returns its ws URL;
+// with natsURL it is a cluster node on that bus (rooms shared over NATS).
+func startServer(t *testing.T, natsURL string) string {
 	t.Helper()
 	cfg := chatserver.DefaultConfig()
 	cfg.PingInterval, cfg.PongTimeout = 0, 0
 	srv, err := chatserver.New(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+	var node *cluster.Node
+	if natsURL != "" {
+		if node, err = cluster.Join(cluster.Config{URL: natsURL}, srv, nil); err != nil {
+			t.Fatal(err)
+		}
+		srv.SetFanout(node)
 	}
 	ln, err := cluster.ListenReusePort("127.0.0.1:0")
 	if err != nil {
@@ -36,26 +45,11 @@ func startServer(t *testing.T) string {
 		defer cancel()
 		_ = srv.Shutdown(ctx)
 		<-done
+		if node != nil {
+			_ = node.Close()
+		}
 	})
 	return "ws://" + ln.Addr().String() + "/agents"
-}
-
-// startAgents runs n agents until the test ends.
-func startAgents(t *testing.T, natsURL string, n int) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	for i := 0; i < n; i++ {
-		a := &Agent{NATS: natsURL}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := a.Serve(ctx); err != nil {
-				t.Errorf("agent: %v", err)
-			}
-		}()
-	}
-	t.Cleanup(func() { cancel(); wg.Wait() })
 }
 
 // TestTwoAgentsMerge: two agents and a controller produce one report whose
@@ -66,15 +60,15 @@ func TestTwoAgentsMerge(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(bus.Shutdown)
-	url := startServer(t)
-	startAgents(t, bus.ClientURL(), 2)
+	url := startServer(t, "")
+	natstest.StartAgents(t, bus.ClientURL(), 2)
 
 	cfg := run.Config{
 		URL: url, Clients: 20, Senders: 5, Rate: 100, Size: 64,
 		Duration: 1 * time.Second, Warmup: 200 * time.Millisecond, Drain: 2 * time.Second,
 		ConnectTimeout: 5 * time.Second, MaxSendLag: time.Second,
 	}
-	c := &Controller{NATS: bus.ClientURL(), Agents: 2, DiscoverWait: 10 * time.Second}
+	c := &nats.Controller{NATS: bus.ClientURL(), Agents: 2, DiscoverWait: 10 * time.Second}
 	out, err := c.Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -129,7 +123,7 @@ func TestTwoAgentsMerge(t *testing.T) {
 	}
 	var back struct {
 		Generator struct {
-			Agents []Clock `json:"agents"`
+			Agents []nats.Clock `json:"agents"`
 		} `json:"generator"`
 	}
 	if err := json.Unmarshal(buf.Bytes(), &back); err != nil || len(back.Generator.Agents) != 2 {
@@ -146,62 +140,32 @@ func TestNoAgents(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(bus.Shutdown)
-	c := &Controller{NATS: bus.ClientURL(), Agents: 1, DiscoverWait: 300 * time.Millisecond}
+	c := &nats.Controller{NATS: bus.ClientURL(), Agents: 1, DiscoverWait: 300 * time.Millisecond}
 	cfg := run.Config{URL: "ws://127.0.0.1:1/", Clients: 1, Rate: 1, Size: 64, Duration: time.Second}
-	if _, err := c.Run(context.Background(), cfg); err == nil || !errorsIs(err, ErrNoAgents) {
-		t.Errorf("Run without agents = %v; want ErrNoAgents", err)
+	if _, err := c.Run(context.Background(), cfg); err == nil || !errorsIs(err, nats.ErrNoAgents) {
+		t.Errorf("Run without agents = %v; want nats.ErrNoAgents", err)
 	}
 }
 
 func TestBestOffset(t *testing.T) {
 	t.Parallel()
-	// Agent clock 5 ms ahead; the second sample has the smallest RTT.
+	// nats.Agent clock 5 ms ahead; the second sample has the smallest RTT.
 	const ms = int64(time.Millisecond)
-	samples := []Sample{
+	samples := []nats.Sample{
 		{T0: 0, T1: 9 * ms, T2: 9 * ms, T3: 8 * ms},              // rtt 8 ms, offset 5
 		{T0: 100 * ms, T1: 106 * ms, T2: 106 * ms, T3: 102 * ms}, // rtt 2 ms, offset 5
 		{T0: 200 * ms, T1: 210 * ms, T2: 210 * ms, T3: 204 * ms}, // rtt 4 ms, asymmetric: offset 8
 	}
-	off, bound, ok := BestOffset(samples)
+	off, bound, ok := nats.BestOffset(samples)
 	if !ok || off != 5*time.Millisecond || bound != time.Millisecond {
 		t.Errorf("BestOffset = %v ± %v, %v; want 5ms ± 1ms", off, bound, ok)
 	}
-	if _, _, ok := BestOffset(nil); ok {
+	if _, _, ok := nats.BestOffset(nil); ok {
 		t.Error("BestOffset(nil) ok; want false")
 	}
 }
 
 func errorsIs(err, target error) bool { return errors.Is(err, target) }
-
-// startNode starts a chat server joined to the bus at natsURL.
-func startNode(t *testing.T, natsURL string) string {
-	t.Helper()
-	cfg := chatserver.DefaultConfig()
-	cfg.PingInterval, cfg.PongTimeout = 0, 0
-	srv, err := chatserver.New(cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	node, err := cluster.Join(cluster.Config{URL: natsURL}, srv, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.SetFanout(node)
-	ln, err := cluster.ListenReusePort("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-		<-done
-		_ = node.Close()
-	})
-	return "ws://" + ln.Addr().String() + "/agents"
-}
 
 // TestAgentsAcrossNodes: agent 0 sends and receives on node A, agent 1
 // only receives on node B (every message crossing NATS): nothing is lost
@@ -212,9 +176,9 @@ func TestAgentsAcrossNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(bus.Shutdown)
-	a, b := startNode(t, bus.ClientURL()), startNode(t, bus.ClientURL())
-	startAgents(t, bus.ClientURL(), 2)
-	c := &Controller{NATS: bus.ClientURL(), Agents: 2, URLs: []string{a, b}, SenderAgents: 1}
+	a, b := startServer(t, bus.ClientURL()), startServer(t, bus.ClientURL())
+	natstest.StartAgents(t, bus.ClientURL(), 2)
+	c := &nats.Controller{NATS: bus.ClientURL(), Agents: 2, URLs: []string{a, b}, SenderAgents: 1}
 	cfg := run.Config{
 		URL: a, Clients: 10, Senders: 4, Rate: 50, Size: 64,
 		Duration: 1 * time.Second, Warmup: 200 * time.Millisecond, Drain: 2 * time.Second,

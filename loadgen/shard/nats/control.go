@@ -184,11 +184,7 @@ func (c *Controller) open(nc *nats.Conn, hellos []Hello) (*session, error) {
 	return s, nil
 }
 
-func (s *session) close() {
-	for _, sub := range s.subs {
-		_ = sub.Unsubscribe()
-	}
-}
+func (s *session) close() { unsubscribe(s.subs) }
 
 // hand gives agent i the job specs[i]; when one refuses, the ones that
 // accepted are aborted.
