@@ -38,7 +38,7 @@ fuzz-quick: ## every fuzz target for $(FUZZTIME)
 fuzz: ## every fuzz target for 5 minutes
 	scripts/fuzz.sh 5m
 
-bench: node-peer ## harness bench: ours vs Node and the peers (scripts/peers/), CPU per delivery, into results/<date>-<host>/ (~40 min); ARGS="--server NAME='CMD {port}'" adds yours
+bench: node-peer ## harness bench: ours vs Node and the peers (scripts/peers/), CPU per delivery, into results/<date>-<host>/ (~25 min); ARGS="--server NAME='CMD {port}'" adds yours
 	$(GO) run ./harness bench $(ARGS)
 
 bench-quick: node-peer ## harness bench --quick: ours, Node and the Go peers at light and heavy load (~3 min)

@@ -88,7 +88,7 @@ func benchRun(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 // --server values, parsed later); replot is --replot.
 func benchFlags(cfg *bench.Config, commands *[]string, stderr io.Writer) (fs *pflag.FlagSet, replot *string) {
 	fs = pflag.NewFlagSet("bench", pflag.ContinueOnError)
-	fs.Bool("quick", false, "the small matrix of make bench-quick (about 60 s) instead of the default (about 8 min)")
+	fs.Bool("quick", false, "the small matrix of make bench-quick (about 3 min) instead of the default (about 25 min)")
 	fs.StringVar(&cfg.Out, "out", "", "results directory (default results/<date>-<host>)")
 	fs.StringSliceVar(&cfg.Servers, "servers", cfg.Servers, "servers to measure, in order: ours, node, the peers gorilla, nbio, gws, python (scripts/peers/), or a --server name")
 	fs.StringArrayVar(commands, "server", nil, "NAME='COMMAND with {port}': also measure the server this shell command starts on 127.0.0.1:{port} (repeatable)")
