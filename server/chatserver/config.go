@@ -21,13 +21,16 @@ const (
 	DefaultCloseTimeout     = 3 * time.Second
 	DefaultMaxPending       = 1024
 	DefaultSocketBuffer     = 64 << 10
-	// DefaultWriteDelay: measured at 1,000 clients in one room (server on
-	// one core): at 100 messages/s per connection a 20 ms window took CPU
-	// per delivery from 8.7–10.0 µs to 6.0–6.6 µs and p99 from 86–750 ms to
-	// 43–65 ms; at 25/s (40 ms apart) it never waits and costs nothing;
-	// 5 and 10 ms saved little. Latency cost: at most 20 ms, only for frames
-	// that come within 20 ms of the previous one to the same connection.
-	DefaultWriteDelay = 20 * time.Millisecond
+	// DefaultInlineAfter and DefaultWriteDelay, measured at 1,000 clients
+	// in one room, server alone on one core (server/README.md, "Sending"):
+	// inline writes save CPU at light load but keep one system call per
+	// delivery when broadcasts follow each other closely, where the writer
+	// goroutines batch; so frames go inline only when the previous fan-out
+	// ended at least 20 ms ago (about 30 broadcasts/s and below). A waiting window (--write-delay 20ms) saved
+	// CPU too but put p50 at 15–19 ms from 50 messages/s per connection
+	// up, so by default nothing waits.
+	DefaultInlineAfter = 20 * time.Millisecond
+	DefaultWriteDelay  = 0
 )
 
 // Config holds every setting of a Server; each field is one command-line
@@ -53,6 +56,7 @@ type Config struct {
 	MaxRate          float64       // data messages per second one connection may send (burst: one second's worth); more → 1008; 0 = no limit
 	ParkIdle         bool          // idle connections wait in an epoll set without a reader goroutine (Linux)
 	InlineWrite      bool          // an idle connection's frame is written by the publisher with one non-blocking write (inline.go)
+	InlineAfter      time.Duration // frames are written inline only when no other fan-out is in progress and the last ended at least this long ago; else the writers batch them
 	WriteDelay       time.Duration // coalescing window: a frame within this long of the connection's previous write waits and goes with the others in one writev; 0 = never wait
 	SocketBuffer     int           // SO_SNDBUF of each upgraded connection, bytes; 0 = kernel autotuning (up to tcp_wmem max, MiBs per non-reader)
 	Deflate          bool          // accept permessage-deflate (RFC 7692) offers, with no context takeover either way (deflate.go)
@@ -77,6 +81,7 @@ func DefaultConfig() Config {
 		ParkIdle:         true,
 		InlineWrite:      true,
 		WriteDelay:       DefaultWriteDelay,
+		InlineAfter:      DefaultInlineAfter,
 	}
 }
 
@@ -98,6 +103,7 @@ func (c Config) Validate() error {
 	neg("push-interval", c.PushInterval)
 	neg("shutdown-grace", c.ShutdownGrace)
 	neg("write-delay", c.WriteDelay)
+	neg("inline-after", c.InlineAfter)
 	if c.WriteDelay >= c.WriteTimeout && c.WriteTimeout > 0 {
 		errs = append(errs, fmt.Errorf("--write-delay %v must be well below --write-timeout %v (a few milliseconds; 0 disables coalescing)", c.WriteDelay, c.WriteTimeout))
 	}

@@ -1,6 +1,8 @@
 package chatserver
 
 import (
+	"time"
+
 	"github.com/gobwas/ws"
 
 	"github.com/wsbench/wsbench/server/frame"
@@ -42,6 +44,8 @@ func (s *Server) DeliverLocal(room string, op ws.OpCode, payload []byte) int {
 	members := s.hub.snapshot(room, (*mp)[:0])
 	n := 0
 	if len(members) > 0 {
+		inline := s.beginPublish()
+		defer s.endPublish()
 		f := frame.Encode(op, payload)
 		var fz []byte // compressed once, for the members that agreed on permessage-deflate
 		for _, c := range members {
@@ -52,7 +56,7 @@ func (s *Server) DeliverLocal(room string, op ws.OpCode, payload []byte) int {
 				}
 				out = fz
 			}
-			if c.enqueue(out) {
+			if c.enqueue(out, inline) {
 				n++
 			}
 		}
@@ -64,13 +68,35 @@ func (s *Server) DeliverLocal(room string, op ws.OpCode, payload []byte) int {
 	return n
 }
 
+// beginPublish starts a fan-out and says whether its frames may be written
+// inline: only while the server is not busy publishing — no other fan-out
+// in progress and the last one ended at least Config.InlineAfter ago. At
+// light load that is every broadcast, and each idle receiver costs one
+// write(2) by the publisher; once broadcasts follow each other closely,
+// frames go to the writer goroutines instead, which run after the fan-out
+// and send whatever has queued by then in one writev, so the cost per
+// delivery falls as the load rises instead of staying one system call
+// each. endPublish must be called when the fan-out ends.
+func (s *Server) beginPublish() (inline bool) {
+	busy := s.publishing.Add(1) > 1
+	if !busy && s.cfg.InlineAfter > 0 {
+		busy = time.Now().UnixNano()-s.lastPublishEnd.Load() < int64(s.cfg.InlineAfter)
+	}
+	return !busy
+}
+
+func (s *Server) endPublish() {
+	s.lastPublishEnd.Store(time.Now().UnixNano())
+	s.publishing.Add(-1)
+}
+
 // broadcastAll queues f to every connection of every room (pings, pushes).
 func (s *Server) broadcastAll(f []byte) int {
 	mp := memberPool.Get().(*[]*conn)
 	members := s.hub.all((*mp)[:0])
 	n := 0
 	for _, c := range members {
-		if c.enqueue(f) {
+		if c.enqueue(f, false) {
 			n++
 		}
 	}

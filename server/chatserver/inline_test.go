@@ -154,7 +154,7 @@ func TestWriteDelayCoalesces(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			s := startServer(t, func(c *Config) { c.WriteDelay = tc.delay })
+			s := startServer(t, func(c *Config) { c.WriteDelay = tc.delay; c.InlineAfter = 0 })
 			recv := dial(t, s, "/w")
 			sender := dial(t, s, "/w")
 			waitMembers(t, s, "/w", 2)

@@ -72,7 +72,7 @@ func (c *conn) readLoop() {
 			c.s.m.messagesIn.Inc()
 			c.s.m.bytesIn.Add(float64(len(p)))
 			if op == ws.OpText && c.s.cfg.AppHeartbeat && string(p) == AppPing {
-				c.enqueue(c.s.appPong)
+				c.enqueue(c.s.appPong, true)
 				continue
 			}
 			c.s.fanout.Publish(c.room, op, p)

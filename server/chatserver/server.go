@@ -37,7 +37,12 @@ var timeNow = time.Now
 // Serve or ListenAndServe, stop it with Shutdown. All methods are safe for
 // concurrent use.
 type Server struct {
-	cfg    Config
+	cfg Config
+
+	// Fan-out load, for the inline-write rule (beginPublish).
+	publishing     atomic.Int32 // fan-outs in progress
+	lastPublishEnd atomic.Int64 // UnixNano when the last one ended
+
 	logf   func(string, ...any)
 	m      *metrics
 	hub    *hub

@@ -21,13 +21,13 @@ import (
 // and the kernel takes it (inline.go), else queued for the writer. It
 // returns false when the connection is closing or closed. A full queue
 // closes the connection as a slow consumer (1008) instead of waiting.
-func (c *conn) enqueue(f []byte) bool {
+func (c *conn) enqueue(f []byte, inline bool) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.open() {
 		return false
 	}
-	if !c.writing && c.nc != nil && c.s.cfg.InlineWrite && (c.queue == nil || len(c.queue.s) == 0) && c.windowOverLocked() {
+	if inline && !c.writing && c.nc != nil && c.s.cfg.InlineWrite && (c.queue == nil || len(c.queue.s) == 0) && c.windowOverLocked() {
 		n := c.writeInlineLocked(f)
 		c.s.m.writesInline.Inc()
 		if n > 0 {
@@ -62,9 +62,10 @@ func (c *conn) enqueueLocked(f []byte) bool {
 	return true
 }
 
-// windowOverLocked reports whether the coalescing window of the previous
-// write has passed, and if so opens a new one from now: a frame within the
-// window goes to the writer, which waits for the window's end (writeLoop).
+// windowOverLocked reports whether the coalescing window (Config.WriteDelay)
+// of the previous write has passed, and if so opens a new one from now: a
+// frame within the window goes to the writer, which waits for the window's
+// end (writeLoop).
 func (c *conn) windowOverLocked() bool {
 	d := c.s.cfg.WriteDelay
 	if d <= 0 {
