@@ -181,3 +181,30 @@ func TestWriteDelayCoalesces(t *testing.T) {
 		})
 	}
 }
+
+// TestInlineOnlyWhenNotBusy: a fan-out that follows the previous one
+// within --inline-after goes to the writer goroutines instead of being
+// written inline, so that closely following broadcasts are batched.
+func TestInlineOnlyWhenNotBusy(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, func(c *Config) { c.InlineAfter = time.Hour })
+	recv := dial(t, s, "/busy")
+	sender := dial(t, s, "/busy")
+	waitMembers(t, s, "/busy", 2)
+	for i := range 3 {
+		sender.send(ws.OpText, "m")
+		for _, c := range []*client{recv, sender} {
+			if _, err := c.readData(5 * time.Second); err != nil {
+				t.Fatalf("message %d: %v", i, err)
+			}
+		}
+	}
+	// The first fan-out may go inline (nothing published for an hour
+	// before it: the server has just started), the next two must not.
+	if got := metric(t, s, `wsbench_socket_writes_total{path="inline"}`); got > 2 {
+		t.Errorf("%v inline writes; want at most the first fan-out's 2", got)
+	}
+	if got := metric(t, s, `wsbench_socket_writes_total{path="writer"}`); got < 4 {
+		t.Errorf("%v writer writes; want at least 4 (two fan-outs to two members)", got)
+	}
+}
