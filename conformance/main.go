@@ -51,16 +51,8 @@ func run(args []string) int {
 			"  conformance --url ws://127.0.0.1:8181/ --ping-interval 25s --pong-timeout 60s --max-message 65536\n"+
 			"  conformance --url ws://127.0.0.1:9001/ --profile echo\n  conformance --list\n  conformance --url ws://127.0.0.1:8181/ --run '^CL-'\n", fs.FlagUsages())
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return 0
-		}
-		fmt.Fprintln(os.Stderr, "conformance:", err)
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(os.Stderr, "conformance: unexpected argument %q; pass the server with --url\n", fs.Arg(0))
-		return 2
+	if code, ok := parseFlags(fs, args, "conformance", "pass the server with --url"); !ok {
+		return code
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -94,4 +86,22 @@ func catalogue(withBrowser bool) []suite.Case {
 		all = append(all, browser.Cases()...)
 	}
 	return all
+}
+
+// parseFlags parses args into fs for the command named name. When it
+// returns ok false the command exits with code: 0 after --help, 2 on a
+// usage error (said on stderr, with hint for a stray argument).
+func parseFlags(fs *pflag.FlagSet, args []string, name, hint string) (code int, ok bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return 0, false
+		}
+		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+		return 2, false
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "%s: unexpected argument %q; %s\n", name, fs.Arg(0), hint)
+		return 2, false
+	}
+	return 0, true
 }

@@ -45,16 +45,8 @@ func runServe(args []string) int {
 			"  conformance serve --json results/client.json --heartbeat-bound 40s   # a client with a 30 s heartbeat\n"+
 			"  conformance serve --report-dir results/client   # then: node scripts/clients/autobahn-client.js ws://127.0.0.1:9001\n", fs.FlagUsages())
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return 0
-		}
-		fmt.Fprintln(os.Stderr, "conformance serve:", err)
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(os.Stderr, "conformance serve: unexpected argument %q; see --help\n", fs.Arg(0))
-		return 2
+	if code, ok := parseFlags(fs, args, "conformance serve", "see --help"); !ok {
+		return code
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
