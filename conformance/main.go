@@ -16,6 +16,7 @@ import (
 	"github.com/wsbench/wsbench/conformance/browser"
 	"github.com/wsbench/wsbench/conformance/cases"
 	"github.com/wsbench/wsbench/conformance/rawclient"
+	"github.com/wsbench/wsbench/conformance/report"
 	"github.com/wsbench/wsbench/conformance/runner"
 	"github.com/wsbench/wsbench/conformance/suite"
 )
@@ -62,20 +63,7 @@ func run(args []string) int {
 			fmt.Fprintln(os.Stderr, "conformance: closing the browser:", cerr)
 		}
 	}
-	switch {
-	case errors.Is(err, runner.ErrUsage):
-		fmt.Fprintln(os.Stderr, "conformance:", err)
-		return 2
-	case err != nil:
-		fmt.Fprintln(os.Stderr, "conformance:", err)
-		return 1
-	}
-	for _, e := range entries {
-		if e.Result.Verdict == suite.Failed {
-			return 1
-		}
-	}
-	return 0
+	return exitCode("conformance", entries, err)
 }
 
 // catalogue is every case the command knows; the real-browser cases only
@@ -104,4 +92,24 @@ func parseFlags(fs *pflag.FlagSet, args []string, name, hint string) (code int, 
 		return 2, false
 	}
 	return 0, true
+}
+
+// exitCode maps a run's outcome to the command's exit code, the same for
+// servers and clients: 2 usage error, 1 an error or any FAILED case, else
+// 0. An error is said on stderr.
+func exitCode(name string, entries []report.Entry, err error) int {
+	switch {
+	case errors.Is(err, runner.ErrUsage):
+		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+		return 2
+	case err != nil:
+		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+		return 1
+	}
+	for _, e := range entries {
+		if e.Result.Verdict == suite.Failed {
+			return 1
+		}
+	}
+	return 0
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/spf13/pflag"
 	"github.com/wsbench/wsbench/conformance/serve"
-	"github.com/wsbench/wsbench/conformance/suite"
 )
 
 // runServe is `conformance serve`: the suite is the server and judges the
@@ -51,18 +49,5 @@ func runServe(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	entries, err := serve.Run(ctx, cfg, os.Stdout, func(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) })
-	switch {
-	case errors.Is(err, serve.ErrUsage):
-		fmt.Fprintln(os.Stderr, "conformance serve:", err)
-		return 2
-	case err != nil:
-		fmt.Fprintln(os.Stderr, "conformance serve:", err)
-		return 1
-	}
-	for _, e := range entries {
-		if e.Result.Verdict == suite.Failed {
-			return 1
-		}
-	}
-	return 0
+	return exitCode("conformance serve", entries, err) // serve.ErrUsage is runner.ErrUsage
 }
