@@ -79,13 +79,31 @@ func FloorDrainMain(ctx context.Context, args []string, stdout, stderr io.Writer
 		return 1
 	}
 	fmt.Fprintf(stdout, "listening %s\n", ln.Addr())
+	stopDrain := drainConns(ln, *n)
+	stop := make(chan struct{})
+	go func() {
+		_, _ = io.Copy(io.Discard, stdin)
+		close(stop)
+	}()
+	select {
+	case <-stop:
+	case <-ctx.Done():
+	}
+	stopDrain()
+	return 0
+}
+
+// drainConns accepts up to max connections on ln (0: any number) and
+// discards what they send. The returned stop closes the listener and every
+// connection and waits for the readers to end.
+func drainConns(ln net.Listener, max int) (stop func()) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var conns []net.Conn
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		for range *n {
+		for i := 0; max == 0 || i < max; i++ {
 			c, err := ln.Accept()
 			if err != nil {
 				return
@@ -100,23 +118,15 @@ func FloorDrainMain(ctx context.Context, args []string, stdout, stderr io.Writer
 			}()
 		}
 	}()
-	stop := make(chan struct{})
-	go func() {
-		_, _ = io.Copy(io.Discard, stdin)
-		close(stop)
-	}()
-	select {
-	case <-stop:
-	case <-ctx.Done():
+	return func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
 	}
-	ln.Close()
-	mu.Lock()
-	for _, c := range conns {
-		c.Close()
-	}
-	mu.Unlock()
-	wg.Wait()
-	return 0
 }
 
 // FloorWriteMain is FloorWriteCommand: --addr, --conns, --rates, --frame,
