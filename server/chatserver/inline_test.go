@@ -158,6 +158,7 @@ func TestWriteDelayCoalesces(t *testing.T) {
 			recv := dial(t, s, "/w")
 			sender := dial(t, s, "/w")
 			waitMembers(t, s, "/w", 2)
+			waitAttachedIdle(t, s, "/w")
 			var burst []byte
 			for i := range msgs {
 				burst = append(burst, masked(true, 0, ws.OpText, []byte{'a' + byte(i)})...)
@@ -207,4 +208,23 @@ func TestInlineOnlyWhenNotBusy(t *testing.T) {
 	if got := metric(t, s, `wsbench_socket_writes_total{path="writer"}`); got < 4 {
 		t.Errorf("%v writer writes; want at least 4 (two fan-outs to two members)", got)
 	}
+}
+
+// waitAttachedIdle waits until every member of room has its socket (a
+// member joins before its upgrade ends, and frames for it wait in the
+// queue until then) and no writer running, so that the next frame can go
+// inline.
+func waitAttachedIdle(t *testing.T, s *Server, room string) {
+	t.Helper()
+	eventually.True(t, 5*time.Second, time.Millisecond, func() error {
+		for _, c := range s.hub.snapshot(room, nil) {
+			c.mu.Lock()
+			idle := c.nc != nil && !c.writing
+			c.mu.Unlock()
+			if !idle {
+				return fmt.Errorf("a member of %q is not attached and idle yet", room)
+			}
+		}
+		return nil
+	})
 }
