@@ -1,6 +1,7 @@
 package target
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -8,11 +9,10 @@ import (
 	"strings"
 )
 
-// listenerPID returns the process of process group pgid that holds a TCP
-// socket listening on port: the server itself when its command is a
-// wrapper (sh -c, npm start) that forked it. ok is false when none is
-// found (the caller keeps the command's own pid).
-func listenerPID(pgid, port int) (pid int, ok bool) {
+// listenerPID returns the process that holds a TCP socket listening on
+// port. ok is false when no listener is visible in /proc (the caller keeps
+// the command's own pid).
+func listenerPID(port int) (pid int, ok bool) {
 	inodes := map[string]bool{}
 	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
 		b, err := os.ReadFile(f)
@@ -29,7 +29,7 @@ func listenerPID(pgid, port int) (pid int, ok bool) {
 	procs, _ := filepath.Glob("/proc/[0-9]*")
 	for _, p := range procs {
 		n, err := strconv.Atoi(filepath.Base(p))
-		if err != nil || processGroup(n) != pgid {
+		if err != nil {
 			continue
 		}
 		fds, _ := os.ReadDir(filepath.Join(p, "fd"))
@@ -40,6 +40,21 @@ func listenerPID(pgid, port int) (pid int, ok bool) {
 		}
 	}
 	return 0, false
+}
+
+// startedBy reports whether pid is the command cmdPid or was started by it:
+// in its process group (a wrapper such as sh -c or npm start forked it) or
+// a descendant that left the group.
+func startedBy(pid, cmdPid int) bool {
+	if pid == cmdPid || processGroup(pid) == cmdPid {
+		return true
+	}
+	for p, hops := pid, 0; p > 1 && hops < 64; hops++ {
+		if p = parentPID(p); p == cmdPid {
+			return true
+		}
+	}
+	return false
 }
 
 // listeningInodes returns the inodes of the sockets in /proc/net/tcp text
@@ -59,23 +74,47 @@ func listeningInodes(table string, port int) []string {
 
 // processGroup reads a process's group id from /proc/PID/stat (-1 if
 // unreadable).
-func processGroup(pid int) int {
+func processGroup(pid int) int { return statField(pid, 2) }
+
+// parentPID reads a process's parent from /proc/PID/stat (-1 if
+// unreadable).
+func parentPID(pid int) int { return statField(pid, 1) }
+
+// statField reads the integer field i after the command name in
+// /proc/PID/stat (0 is the state, 1 the parent, 2 the group), -1 if
+// unreadable.
+func statField(pid, i int) int {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return -1
 	}
 	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
+	j := strings.LastIndexByte(s, ')')
+	if j < 0 {
 		return -1
 	}
-	f := strings.Fields(s[i+1:]) // state ppid pgrp …
-	if len(f) < 3 {
+	f := strings.Fields(s[j+1:])
+	if len(f) <= i {
 		return -1
 	}
-	g, err := strconv.Atoi(f[2])
+	v, err := strconv.Atoi(f[i])
 	if err != nil {
 		return -1
 	}
-	return g
+	return v
+}
+
+// ErrAddrTaken is returned by Start when another process, not the started
+// command, listens on the server's address (a port taken between FreeAddr
+// and the command's bind, or a stale server left running).
+var ErrAddrTaken = errors.New("address held by another process")
+
+// commName is a process's command name from /proc/PID/comm ("?" if
+// unreadable).
+func commName(pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+	if err != nil {
+		return "?"
+	}
+	return strings.TrimSpace(string(b))
 }

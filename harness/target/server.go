@@ -116,7 +116,12 @@ func Start(ctx context.Context, spec Spec) (*Server, error) {
 	s.pid = cmd.Process.Pid
 	if _, p, err := net.SplitHostPort(addr); err == nil {
 		port, _ := strconv.Atoi(p)
-		if pid, ok := listenerPID(s.pid, port); ok {
+		if pid, ok := listenerPID(port); ok {
+			if !startedBy(pid, cmd.Process.Pid) {
+				s.Stop()
+				return nil, fmt.Errorf("%s: %s is held by process %d (%s), which %s did not start: its numbers would be another server's (log %s): %w",
+					spec.Name, addr, pid, commName(pid), spec.Name, spec.Log, ErrAddrTaken)
+			}
 			s.pid = pid
 		}
 	}
