@@ -56,6 +56,14 @@ func TestThirdPartyEchoServers(t *testing.T) {
 			},
 		},
 		{
+			// gobwas/ws 1.5 (wsutil.ReadClientData, close codes added by
+			// the peer): no departure found; HTTP/1.0 gets 505.
+			name: "gobwas", failed: nil,
+			cmd: func(t *testing.T) *exec.Cmd {
+				return exec.Command(buildPeer(t, "gobwas-echo"), "--port", "0", "--max-message", strconv.Itoa(thirdPartyMaxMessage))
+			},
+		},
+		{
 			// ws 8 upgrades an HTTP/1.0 request (RFC 6455 §4.1 asks for
 			// HTTP/1.1 or higher).
 			name: "node-ws", failed: []string{"HS-06"},
@@ -87,7 +95,7 @@ func TestThirdPartyEchoServers(t *testing.T) {
 			cfg.Profile = suite.ProfileEcho
 			cfg.MaxMessage = thirdPartyMaxMessage
 			cfg.Relaxed = true
-			cfg.Deflate = true // Node (--deflate) and Python negotiate it; gorilla and coder decline
+			cfg.Deflate = true // Node (--deflate) and Python negotiate it; gorilla, coder and gobwas decline
 			cfg.Parallel = 8
 			cfg.Timeout = 6 * time.Second
 			cfg.ReportDir, cfg.Agent = t.TempDir(), p.name
