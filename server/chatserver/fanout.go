@@ -44,8 +44,8 @@ func (s *Server) DeliverLocal(room string, op ws.OpCode, payload []byte) int {
 	members := s.hub.snapshot(room, (*mp)[:0])
 	n := 0
 	if len(members) > 0 {
-		inline := s.beginPublish()
-		defer s.endPublish()
+		inline, start := s.beginPublish()
+		defer s.endPublish(inline, start)
 		f := frame.Encode(op, payload)
 		var fz []byte // compressed once, for the members that agreed on permessage-deflate
 		for _, c := range members {
@@ -70,23 +70,35 @@ func (s *Server) DeliverLocal(room string, op ws.OpCode, payload []byte) int {
 
 // beginPublish starts a fan-out and says whether its frames may be written
 // inline: only while the server is not busy publishing — no other fan-out
-// in progress and the last one ended at least Config.InlineAfter ago. At
-// light load that is every broadcast, and each idle receiver costs one
-// write(2) by the publisher; once broadcasts follow each other closely,
-// frames go to the writer goroutines instead, which run after the fan-out
-// and send whatever has queued by then in one writev, so the cost per
-// delivery falls as the load rises instead of staying one system call
-// each. endPublish must be called when the fan-out ends.
-func (s *Server) beginPublish() (inline bool) {
-	busy := s.publishing.Add(1) > 1
-	if !busy && s.cfg.InlineAfter > 0 {
-		busy = time.Now().UnixNano()-s.lastPublishEnd.Load() < int64(s.cfg.InlineAfter)
+// in progress, and the idle gap since the last one ended is at least
+// Config.InlineAfter and at least as long as the last inline fan-out took.
+// At light load that is every broadcast, and each idle receiver costs one
+// write(2) by the publisher; once an inline fan-out would not fit into the
+// gap before the next broadcast, frames go to the writer goroutines
+// instead, which run after the fan-out and send whatever has queued by
+// then in one writev, so the cost per delivery falls as the load rises
+// instead of staying one system call each. endPublish must be called with
+// the results when the fan-out ends.
+func (s *Server) beginPublish() (inline bool, start int64) {
+	start = time.Now().UnixNano()
+	if s.publishing.Add(1) > 1 {
+		return false, start
 	}
-	return !busy
+	if s.cfg.InlineAfter > 0 {
+		gap := start - s.lastPublishEnd.Load()
+		if gap < int64(s.cfg.InlineAfter) || gap < s.lastInlineTook.Load() {
+			return false, start
+		}
+	}
+	return true, start
 }
 
-func (s *Server) endPublish() {
-	s.lastPublishEnd.Store(time.Now().UnixNano())
+func (s *Server) endPublish(inline bool, start int64) {
+	end := time.Now().UnixNano()
+	if inline {
+		s.lastInlineTook.Store(end - start)
+	}
+	s.lastPublishEnd.Store(end)
 	s.publishing.Add(-1)
 }
 

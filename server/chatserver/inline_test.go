@@ -228,3 +228,43 @@ func waitAttachedIdle(t *testing.T, s *Server, room string) {
 		return nil
 	})
 }
+
+// TestInlineWaitsForRoomToFit checks the second half of the inline rule: a
+// fan-out goes inline only when the idle gap before it is at least as long
+// as the last inline fan-out took, so a large room's inline fan-out (which
+// holds its publisher for every member's write) cannot run into the next
+// broadcast; a queued fan-out does not change the estimate.
+func TestInlineWaitsForRoomToFit(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, func(c *Config) { c.InlineAfter = time.Millisecond })
+	publish := func() bool {
+		inline, start := s.beginPublish()
+		s.endPublish(inline, start)
+		return inline
+	}
+	quietFor := func(d time.Duration) { s.lastPublishEnd.Store(time.Now().Add(-d).UnixNano()) }
+
+	quietFor(time.Second)
+	s.lastInlineTook.Store(int64(time.Hour))
+	if publish() {
+		t.Fatal("inline after a 1 s gap although the last inline fan-out took an hour")
+	}
+	if got := time.Duration(s.lastInlineTook.Load()); got != time.Hour {
+		t.Fatalf("a queued fan-out changed the inline estimate to %v", got)
+	}
+
+	quietFor(time.Second)
+	s.lastInlineTook.Store(int64(time.Millisecond))
+	if !publish() {
+		t.Fatal("queued after a 1 s gap although the last inline fan-out took 1 ms")
+	}
+	if got := time.Duration(s.lastInlineTook.Load()); got <= 0 || got >= time.Second {
+		t.Fatalf("inline fan-out recorded as taking %v", got)
+	}
+
+	quietFor(0)
+	s.lastInlineTook.Store(0)
+	if publish() {
+		t.Fatal("inline with no gap since the last fan-out (below --inline-after)")
+	}
+}

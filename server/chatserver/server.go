@@ -42,6 +42,7 @@ type Server struct {
 	// Fan-out load, for the inline-write rule (beginPublish).
 	publishing     atomic.Int32 // fan-outs in progress
 	lastPublishEnd atomic.Int64 // UnixNano when the last one ended
+	lastInlineTook atomic.Int64 // ns the last inline fan-out held its publisher
 
 	logf   func(string, ...any)
 	m      *metrics
